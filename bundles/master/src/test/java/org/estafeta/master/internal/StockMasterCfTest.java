@@ -1,0 +1,59 @@
+package org.estafeta.master.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.estafeta.config.ConfigLoader;
+import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.master.internal.Supervisor.EntryStatus;
+import org.estafeta.master.internal.Supervisor.State;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
+
+/** Debian's stock master.cf, read by the real config parser, loads in the master without an error or warning. */
+class StockMasterCfTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void debianMasterCfThroughTheRealParser() throws Exception {
+        Path stock = Path.of("/usr/share/postfix/master.cf.dist");
+        if (!Files.exists(stock)) {
+            stock = Path.of("/etc/postfix/master.cf");
+        }
+        Assumptions.assumeTrue(Files.exists(stock), "Debian's postfix package is installed");
+        Path conf = Files.createDirectories(dir.resolve("conf"));
+        Files.copy(stock, conf.resolve("master.cf"));
+        Files.writeString(conf.resolve("main.cf"), "");
+        ConfigSnapshot snapshot = ConfigLoader.load(conf, dir.resolve("var"));
+        assertTrue(snapshot.services().size() >= 20, snapshot.services().toString());
+
+        RecordingLogger log = new RecordingLogger();
+        Supervisor supervisor = new Supervisor(log, 5_000);
+        try {
+            FakeDaemon smtpd = new FakeDaemon("smtpd");
+            supervisor.daemonAdded("smtpd", smtpd, 1, 0);
+            supervisor.configure(snapshot);
+            supervisor.settle();
+            List<EntryStatus> status = supervisor.status();
+            assertEquals(snapshot.services().size(), status.size());
+            for (EntryStatus s : status) {
+                assertTrue(s.state() == State.RUNNING || s.state() == State.ACCEPTED, s.line());
+                assertFalse(s.starting(), s.line());
+            }
+            assertEquals(List.of(), log.lines(Level.ERROR));
+            assertEquals(List.of(), log.lines(Level.WARN));
+            assertEquals(snapshot.services().size(), log.lines(Level.INFO).size(), log.lines().toString());
+            assertTrue(smtpd.takeEvents().contains("start smtp/inet"));
+        } finally {
+            supervisor.shutdown();
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package org.estafeta.tables.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.System.Logger.Level;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class Slf4jSystemLoggerTest {
+    @Test
+    void levelsAndFormatsReachSlf4j() {
+        var rec = new RecordingLogger();
+        System.Logger logger = new Slf4jSystemLogger("tables", rec);
+        assertEquals("tables", logger.getName());
+        assertTrue(logger.isLoggable(Level.WARNING));
+        logger.log(Level.WARNING, "json:/x: line {0}: expected '','' after {1}", 3, "value");
+        logger.log(Level.ERROR, "cannot open");
+        logger.log(Level.INFO, "opened", new RuntimeException("x"));
+        logger.log(Level.DEBUG, "detail");
+        logger.log(Level.OFF, "never");
+        assertEquals(List.of("WARN json:/x: line 3: expected ',' after value", "ERROR cannot open", "INFO opened",
+                "DEBUG detail"), rec.lines());
+    }
+}
