@@ -1,0 +1,448 @@
+package org.estafeta.launcher;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.estafeta.launcher.log.Maillog;
+
+/**
+ * The {@code estafeta} command. Every subcommand takes {@code -c CONFDIR} (default: the distribution's
+ * {@code conf/}); the data directory is {@code $ESTAFETA_VAR} (the scripts set it) or {@code <distribution>/var}.
+ *
+ * <pre>
+ * estafeta [-c DIR] [-f FEATURE] run|start|stop|status|reload|plugins
+ * estafeta postconf [-c DIR] [-n|-d|-x] [name ...]
+ * estafeta postmap [-c DIR] -q KEY TYPE:NAME
+ * </pre>
+ */
+public final class Main {
+    private static final String USAGE = """
+            usage: estafeta [-c CONFDIR] [-f FEATURE] COMMAND [ARGS]
+              run                     run the gateway in the foreground (logs to the console and the maillog)
+              start                   start it in the background; returns once every listener accepts connections
+              stop                    stop it (SIGTERM) and wait until it has exited
+              status                  is it running? plus the state of each master.cf service
+              reload                  read main.cf and master.cf again
+              plugins                 installed bundles and the Estafeta services they provide
+              postconf [-n|-d|-x] [name ...]   show parameters, as Postfix's postconf
+              postmap -q KEY TYPE:NAME         look up KEY in a table of the running gateway
+              postqueue, postsuper, sendmail   not supported yet
+            Every command takes -c CONFDIR, the directory holding main.cf and master.cf.""";
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Path home;
+    private final Path varDir;
+    private Path confDir;
+    private String feature;
+    private String command = "estafeta";
+
+    Main(PrintStream out, PrintStream err, Path home, Path varDir) {
+        this.out = out;
+        this.err = err;
+        this.home = home;
+        this.varDir = varDir;
+        this.confDir = home.resolve("conf");
+        String f = System.getenv("ESTAFETA_FEATURE");
+        this.feature = f == null || f.isBlank() ? Gateway.DEFAULT_FEATURE : f;
+    }
+
+    public static void main(String[] args) {
+        Path home;
+        try {
+            home = Gateway.home(Map.of());
+        } catch (GatewayException e) {
+            System.err.println("estafeta: fatal: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        String var = System.getProperty("estafeta.var");
+        if (var == null || var.isBlank()) {
+            var = System.getenv("ESTAFETA_VAR");
+        }
+        Path varDir = var == null || var.isBlank() ? home.resolve("var") : Path.of(var);
+        int status = new Main(System.out, System.err, home, varDir.toAbsolutePath().normalize()).execute(args);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    int execute(String[] argv) {
+        List<String> args = new ArrayList<>(Arrays.asList(argv));
+        // options before the command
+        while (!args.isEmpty() && args.get(0).startsWith("-")) {
+            String opt = args.remove(0);
+            if ((opt.equals("-c") || opt.equals("-f")) && !args.isEmpty()) {
+                String v = args.remove(0);
+                if (opt.equals("-c")) {
+                    confDir = Path.of(v);
+                } else {
+                    feature = v;
+                }
+            } else if (opt.equals("-h") || opt.equals("--help")) {
+                out.println(USAGE);
+                return 0;
+            } else {
+                err.println("estafeta: fatal: unknown option " + opt);
+                err.println(USAGE);
+                return 1;
+            }
+        }
+        if (args.isEmpty()) {
+            err.println(USAGE);
+            return 1;
+        }
+        command = args.remove(0);
+        if (command.equals("help")) {
+            out.println(USAGE);
+            return 0;
+        }
+        if (!command.equals("run")) {
+            Maillog.command("estafeta", command);
+        }
+        try {
+            switch (command) {
+                case "postconf":
+                    return ConfigBridge.postconf(args.toArray(String[]::new), out, err, confDir.toAbsolutePath(),
+                            varDir);
+                case "postqueue":
+                case "postsuper":
+                case "sendmail":
+                    return fatal("not supported yet");
+                default:
+                    break;
+            }
+            List<String> rest = commandOptions(args);
+            return switch (command) {
+                case "run" -> run(rest);
+                case "start" -> start(rest);
+                case "stop" -> stop(rest);
+                case "status" -> status(rest);
+                case "reload", "plugins" -> control(command, rest);
+                case "postmap" -> postmap(rest);
+                default -> {
+                    err.println("estafeta: fatal: unknown command: " + command);
+                    err.println(USAGE);
+                    yield 1;
+                }
+            };
+        } catch (GatewayException e) {
+            return fatal(e.getMessage());
+        }
+    }
+
+    /** Takes {@code -c DIR} and {@code -f FEATURE} out of a command's arguments; returns the rest. */
+    private List<String> commandOptions(List<String> args) throws GatewayException {
+        List<String> rest = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("-c") || a.equals("-f")) {
+                if (i + 1 >= args.size()) {
+                    throw new GatewayException("option " + a + " needs an argument");
+                }
+                String v = args.get(++i);
+                if (a.equals("-c")) {
+                    confDir = Path.of(v);
+                } else {
+                    feature = v;
+                }
+            } else {
+                rest.add(a);
+            }
+        }
+        return rest;
+    }
+
+    private int fatal(String message) {
+        err.println("estafeta/" + command + ": fatal: " + message);
+        return 1;
+    }
+
+    private void noArguments(List<String> rest) throws GatewayException {
+        if (!rest.isEmpty()) {
+            throw new GatewayException("unexpected arguments: " + String.join(" ", rest));
+        }
+    }
+
+    // ---- run -------------------------------------------------------------------------------------------------
+
+    private int run(List<String> rest) throws GatewayException {
+        noArguments(rest);
+        boolean background = Boolean.getBoolean("estafeta.background");
+        Gateway g = Gateway.start(confDir, varDir, feature,
+                background ? Map.of(Gateway.LOG_CONSOLE_PROPERTY, "false") : Map.of());
+        g.generatedWebConsolePassword()
+                .ifPresent(pw -> showPassword(g.webConsoleUrl(), g.webConsoleUser(), pw, g.dataDirectory()));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (g.isRunning()) {
+                org.slf4j.LoggerFactory.getLogger("master").info("terminating on signal 15");
+                g.stop();
+            }
+        }, "estafeta-shutdown"));
+        try {
+            g.awaitStop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private void showPassword(String url, String user, String password, Path dataDir) {
+        out.println("estafeta/" + command + ": web console " + url + " user " + user + " password " + password);
+        out.println("estafeta/" + command + ": this password is shown only once; only its hash is kept, in "
+                + dataDir.resolve(WebConsoleCredentials.HASH_FILE)
+                + " (delete that file, or set estafeta_webconsole_password, to change it)");
+        out.flush();
+    }
+
+    // ---- start / stop / status -------------------------------------------------------------------------------
+
+    private int start(List<String> rest) throws GatewayException {
+        noArguments(rest);
+        Settings s = Settings.read(confDir, varDir);
+        Path home = this.home;
+        Feature f = Feature.load(home.resolve("features"), feature);
+        if (PidLock.isLocked(s.pidFile())) {
+            return fatal("the Estafeta mail system is already running"
+                    + PidLock.readPid(s.pidFile()).map(p -> " (pid " + p + ")").orElse(""));
+        }
+        if (f.entries().stream().anyMatch(e -> e.artifactId().equals("org.apache.felix.webconsole"))) {
+            try {
+                WebConsoleCredentials.Credentials c = WebConsoleCredentials.resolve(s.webconsoleUser(),
+                        s.webconsolePassword(), s.dataDirectory());
+                c.generatedPassword().ifPresent(pw -> showPassword("http://" + s.webconsoleHost() + ":"
+                        + s.webconsolePort() + "/system/console", c.user(), pw, s.dataDirectory()));
+            } catch (IOException e) {
+                return fatal("web console password: " + e.getMessage());
+            }
+        }
+        Path maillog = s.maillogFile();
+        long offset;
+        Process child;
+        try {
+            Files.createDirectories(maillog.toAbsolutePath().getParent());
+            offset = Files.exists(maillog) ? Files.size(maillog) : 0;
+            List<String> cmd = new ArrayList<>();
+            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+                cmd.add("/usr/bin/setsid"); // detach from the terminal's session
+            }
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (!a.startsWith("-Destafeta.background=") && !a.startsWith("-agentlib")) {
+                    cmd.add(a);
+                }
+            }
+            cmd.add("-D" + Gateway.HOME_PROPERTY + "=" + home);
+            cmd.add("-Destafeta.var=" + varDir);
+            cmd.add("-Destafeta.background=true");
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(Main.class.getName());
+            cmd.addAll(List.of("-c", confDir.toAbsolutePath().toString(), "-f", feature, "run"));
+            ProcessBuilder pb = new ProcessBuilder(cmd)
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(maillog.toFile()))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(maillog.toFile()));
+            out.println("estafeta/start: starting the Estafeta mail system");
+            out.flush();
+            child = pb.start();
+        } catch (IOException e) {
+            return fatal("cannot start the gateway process: " + e.getMessage());
+        }
+        long timeout = Long.getLong("estafeta.start.timeout", envLong("ESTAFETA_START_TIMEOUT", 90));
+        long deadline = System.nanoTime() + Duration.ofSeconds(timeout).toNanos();
+        ControlClient.Answer last = null;
+        while (System.nanoTime() < deadline) {
+            if (!child.isAlive()) {
+                printLogTail(maillog, offset);
+                return fatal("the gateway exited with status " + child.exitValue() + " while starting; see "
+                        + maillog);
+            }
+            if (ControlClient.exists(s.controlSocket())) {
+                try {
+                    ControlClient.Answer a = ControlClient.request(s.controlSocket(), "status",
+                            Duration.ofSeconds(10));
+                    last = a;
+                    if (a.exit() == 0) {
+                        a.lines().forEach(out::println);
+                        return 0;
+                    }
+                    if (a.exit() != 2) {
+                        a.lines().forEach(err::println);
+                        stopChild(child);
+                        return fatal("the listeners did not start (status exit " + a.exit()
+                                + "); the gateway was stopped; see " + maillog);
+                    }
+                } catch (IOException e) {
+                    // not answering yet
+                }
+            }
+            sleep(250);
+        }
+        if (last != null) {
+            last.lines().forEach(err::println);
+        }
+        stopChild(child);
+        return fatal("the listeners did not accept connections within " + timeout + "s; the gateway was stopped; see "
+                + maillog);
+    }
+
+    private void stopChild(Process child) {
+        child.destroy();
+        try {
+            if (!child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                child.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void printLogTail(Path maillog, long offset) {
+        try (RandomAccessFile f = new RandomAccessFile(maillog.toFile(), "r")) {
+            long len = f.length();
+            long from = Math.max(offset, len - 4000);
+            byte[] buf = new byte[(int) (len - from)];
+            f.seek(from);
+            f.readFully(buf);
+            String text = new String(buf, StandardCharsets.UTF_8);
+            text.lines().forEach(err::println);
+        } catch (IOException e) {
+            // nothing to show
+        }
+    }
+
+    private int stop(List<String> rest) throws GatewayException {
+        noArguments(rest);
+        Settings s = Settings.read(confDir, varDir);
+        if (!PidLock.isLocked(s.pidFile())) {
+            return fatal("the Estafeta mail system is not running");
+        }
+        Optional<Long> pid = PidLock.readPid(s.pidFile());
+        Optional<ProcessHandle> ph = pid.flatMap(ProcessHandle::of);
+        if (ph.isEmpty()) {
+            return fatal("the Estafeta mail system is running, but " + s.pidFile() + " names no live process");
+        }
+        out.println("estafeta/stop: stopping the Estafeta mail system");
+        out.flush();
+        ph.get().destroy(); // SIGTERM
+        long deadline = System.nanoTime() + Duration.ofSeconds(envLong("ESTAFETA_STOP_TIMEOUT", 120)).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!ph.get().isAlive() || !PidLock.isLocked(s.pidFile())) {
+                while (ph.get().isAlive() && System.nanoTime() < deadline) {
+                    sleep(100);
+                }
+                return 0;
+            }
+            sleep(100);
+        }
+        return fatal("the gateway (pid " + pid.get() + ") did not exit in time");
+    }
+
+    private int status(List<String> rest) throws GatewayException {
+        noArguments(rest);
+        Settings s = Settings.read(confDir, varDir);
+        if (!PidLock.isLocked(s.pidFile())) {
+            err.println("estafeta/status: the Estafeta mail system is not running");
+            return 1;
+        }
+        String pid = PidLock.readPid(s.pidFile()).map(String::valueOf).orElse("?");
+        try {
+            ControlClient.Answer a = ControlClient.request(s.controlSocket(), "status", Duration.ofSeconds(30));
+            a.lines().forEach(out::println);
+            return a.exit();
+        } catch (IOException e) {
+            out.println("the Estafeta mail system is running: PID: " + pid);
+            err.println("estafeta/status: warning: control socket " + s.controlSocket() + " does not answer: "
+                    + e.getMessage());
+            return 1;
+        }
+    }
+
+    // ---- control socket commands -----------------------------------------------------------------------------
+
+    private int control(String request, List<String> rest) throws GatewayException {
+        noArguments(rest);
+        return send(request);
+    }
+
+    private int send(String request) throws GatewayException {
+        Settings s = Settings.read(confDir, varDir);
+        if (!PidLock.isLocked(s.pidFile()) || !ControlClient.exists(s.controlSocket())) {
+            return fatal("the Estafeta mail system is not running");
+        }
+        try {
+            ControlClient.Answer a = ControlClient.request(s.controlSocket(), request, Duration.ofSeconds(60));
+            a.lines().forEach(out::println);
+            return a.exit();
+        } catch (IOException e) {
+            return fatal("control socket " + s.controlSocket() + ": " + e.getMessage());
+        }
+    }
+
+    /** {@code postmap -q KEY TYPE:NAME}: a lookup in the running gateway; everything else is not supported yet. */
+    private int postmap(List<String> rest) throws GatewayException {
+        String key = null;
+        List<String> maps = new ArrayList<>();
+        for (int i = 0; i < rest.size(); i++) {
+            String a = rest.get(i);
+            if (a.equals("-q") && i + 1 < rest.size()) {
+                key = rest.get(++i);
+            } else if (a.startsWith("-")) {
+                return fatal("not supported yet: postmap " + a);
+            } else {
+                maps.add(a);
+            }
+        }
+        if (key == null) {
+            return fatal("not supported yet");
+        }
+        if (maps.size() != 1) {
+            return fatal("usage: postmap [-c CONFDIR] -q KEY TYPE:NAME");
+        }
+        if (key.equals("-")) {
+            return fatal("not supported yet: postmap -q - (keys from standard input)");
+        }
+        if (key.isEmpty() || key.chars().anyMatch(ch -> ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')) {
+            return fatal("the control protocol cannot carry a key with white space: \"" + key + "\"");
+        }
+        String map = maps.get(0);
+        int colon = map.indexOf(':');
+        if (colon <= 0) {
+            return fatal("table " + map + ": expected TYPE:NAME");
+        }
+        String name = map.substring(colon + 1);
+        // The gateway resolves names from its own directory; a relative file name means the caller's.
+        if (!name.startsWith("/") && Files.exists(Path.of(name))) {
+            name = Path.of(name).toAbsolutePath().normalize().toString();
+        }
+        return send("lookup " + key + " " + map.substring(0, colon) + ":" + name);
+    }
+
+    private static long envLong(String name, long fallback) {
+        String v = System.getenv(name);
+        try {
+            return v == null ? fallback : Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
