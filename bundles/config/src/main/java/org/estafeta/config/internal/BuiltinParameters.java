@@ -61,6 +61,10 @@ public final class BuiltinParameters {
         return new Parameter(name, c -> value, description, (char) 0, false);
     }
 
+    private static Parameter time(String name, String value, char unit, String description) {
+        return new Parameter(name, c -> value, description, unit, false);
+    }
+
     private static Parameter computed(String name, Function<Context, String> value, String description) {
         return new Parameter(name, value, description, (char) 0, true);
     }
@@ -93,6 +97,10 @@ public final class BuiltinParameters {
                     "the log file, written in Postfix's maillog shape (Postfix: empty, i.e. syslog)"),
             text("syslog_name", "estafeta", "the program-name prefix of log lines (Postfix: `postfix`)"),
             text("default_process_limit", "100", "the default of master.cf's maxproc column (`-`)"),
+            time("smtpd_timeout", "300s", 's',
+                    "how long the SMTP server waits for a client command before `421 4.4.2` (Postfix: `${stress?{10}:{300}}s`; Estafeta has no stress mode yet)"),
+            text("line_length_limit", "2048",
+                    "the longest SMTP command line (with its CRLF) the server accepts; longer ones get `500 5.5.2`"),
             // ---- Estafeta's own ----
             computed("estafeta_var_directory", c -> c.varDirectory().toString(),
                     "the data directory given to the gateway at start (the launcher's var directory)"),

@@ -1,0 +1,100 @@
+package org.estafeta.smtpd;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.config.MasterEntry;
+import org.estafeta.master.daemon.Daemon;
+import org.estafeta.master.daemon.DaemonInstance;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * master.cf's {@code smtpd} command: one Netty listener per {@code inet} entry that names it. All instances share
+ * one NIO event loop group (as many threads as Netty's default, twice the cores), which lives as long as this
+ * component.
+ */
+@Component(service = Daemon.class, property = Daemon.COMMAND + "=smtpd")
+public final class SmtpdDaemon implements Daemon {
+    /** How long {@link DaemonInstance#stop()} waits for open sessions to end. */
+    static final long STOP_WAIT_MILLIS = 5_000;
+
+    private final SmtpdLog log;
+    private final long stopWaitMillis;
+    private final Set<SmtpdInstance> instances = ConcurrentHashMap.newKeySet();
+    private volatile EventLoopGroup group;
+
+    public SmtpdDaemon() {
+        this(SmtpdLog.slf4j(), STOP_WAIT_MILLIS);
+    }
+
+    SmtpdDaemon(SmtpdLog log, long stopWaitMillis) {
+        this.log = log;
+        this.stopWaitMillis = stopWaitMillis;
+    }
+
+    @Activate
+    void activate() {
+        group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("smtpd", true), NioIoHandler.newFactory());
+    }
+
+    @Deactivate
+    void deactivate() {
+        // Close every listener first, then give all open sessions one common short wait.
+        List<SmtpdInstance> stopping = List.copyOf(instances);
+        stopping.forEach(SmtpdInstance::stopListening);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stopWaitMillis);
+        stopping.forEach(instance -> instance.awaitSessions(deadline));
+        EventLoopGroup g = group;
+        group = null;
+        if (g != null) {
+            // Sessions still open end here, as Postfix's smtpd processes end when master stops.
+            g.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public DaemonInstance start(MasterEntry entry, ConfigSnapshot config) throws Exception {
+        EventLoopGroup g = group;
+        if (g == null) {
+            throw new IllegalStateException(entry.id() + ": smtpd is not active");
+        }
+        if (!"inet".equals(entry.type())) {
+            throw new IllegalArgumentException(entry.id() + ": smtpd supports only inet entries (this one is "
+                    + entry.type() + ")");
+        }
+        SmtpdSettings settings;
+        List<InetSocketAddress> addresses;
+        try {
+            settings = SmtpdSettings.from(entry, config);
+            addresses = ListenAddresses.resolve(entry.service(), ListenAddresses.inetInterfaces(config));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(entry.id() + ": " + e.getMessage(), e);
+        }
+        String canonical = canonicalName(entry.service(), addresses);
+        SmtpdInstance[] self = new SmtpdInstance[1];
+        SmtpdInstance instance = new SmtpdInstance(entry, settings, log, g, stopWaitMillis, canonical,
+                () -> instances.remove(self[0]));
+        self[0] = instance;
+        instance.bind(addresses);
+        instances.add(instance);
+        return instance;
+    }
+
+    /** Postfix master's internal name of an inet service: the port number, or {@code [address]:port}. */
+    private static String canonicalName(String service, List<InetSocketAddress> addresses) {
+        int port = addresses.get(0).getPort();
+        boolean hostGiven = service.startsWith("[") || service.indexOf(':') >= 0;
+        return hostGiven ? "[" + Addresses.text(addresses.get(0).getAddress()) + "]:" + port : String.valueOf(port);
+    }
+}
