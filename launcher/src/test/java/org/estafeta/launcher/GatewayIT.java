@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import static org.estafeta.launcher.ItSupport.exec;
+import static org.estafeta.launcher.ItSupport.home;
+import static org.estafeta.launcher.ItSupport.requirePeer;
+import static org.estafeta.launcher.ItSupport.waitFor;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -36,7 +39,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,8 +53,8 @@ import org.osgi.framework.Constants;
  * and fail instead when {@code ESTAFETA_REQUIRE_PEERS=1} (scripts/test.sh).
  */
 class GatewayIT {
-    /** The bundle the browser must see in the web console's bundle list. */
-    static final String BUNDLE_IN_CONSOLE = "org.estafeta.smtpd";
+    /** The bundle the browser must see in the web console's bundle list: the hot-deployed sample plugin. */
+    static final String BUNDLE_IN_CONSOLE = "org.estafeta.plugin-json-table";
     static final int SMTP_PORT = 26725;
     static final int HTTP_PORT = 26780;
     static final String CONSOLE_USER = "postmaster";
@@ -130,10 +132,10 @@ class GatewayIT {
     @Test
     void swaksGetsTheBannerAndEhlo() throws Exception {
         requirePeer(SWAKS, "swaks");
-        Result r = exec(List.of(SWAKS, "--server", "127.0.0.1:" + SMTP_PORT, "--quit-after", "EHLO"), Map.of(), 60);
-        assertEquals(0, r.exit, "swaks failed:\n" + r.output);
-        assertTrue(Pattern.compile("(?m)^<-  220 ").matcher(r.output).find(), "no 220 banner:\n" + r.output);
-        assertTrue(Pattern.compile("(?m)^<-  250[ -]").matcher(r.output).find(), "no 250 to EHLO:\n" + r.output);
+        ItSupport.Result r = exec(List.of(SWAKS, "--server", "127.0.0.1:" + SMTP_PORT, "--quit-after", "EHLO"), Map.of(), 60);
+        assertEquals(0, r.exit(), "swaks failed:\n" + r.output());
+        assertTrue(Pattern.compile("(?m)^<-  220 ").matcher(r.output()).find(), "no 220 banner:\n" + r.output());
+        assertTrue(Pattern.compile("(?m)^<-  250[ -]").matcher(r.output()).find(), "no 250 to EHLO:\n" + r.output());
     }
 
     /**
@@ -146,9 +148,9 @@ class GatewayIT {
         assertEquals(gateway.queueDirectory().resolve("pid/master.pid"), gateway.pidFile());
 
         // Postfix's format, read by another process as a monitoring tool would
-        Result cat = exec(List.of("cat", gateway.pidFile().toString()), Map.of(), 30);
-        assertEquals(String.format("%32d\n", pid), cat.stdout);
-        assertEquals(33, cat.stdout.length());
+        ItSupport.Result cat = exec(List.of("cat", gateway.pidFile().toString()), Map.of(), 30);
+        assertEquals(String.format("%32d\n", pid), cat.stdout());
+        assertEquals(33, cat.stdout().length());
 
         // a second gateway in this JVM
         GatewayException e = assertThrows(GatewayException.class,
@@ -158,16 +160,16 @@ class GatewayIT {
         // a second gateway process: the lock is still held after the refusal above
         Path bin = home().resolve("bin/estafeta");
         Map<String, String> env = Map.of("ESTAFETA_VAR", var.toString());
-        Result run = exec(List.of(bin.toString(), "-c", conf.toString(), "-f", "minimal", "run"), env, 120);
-        assertNotEquals(0, run.exit, run.output);
-        assertTrue(run.output.contains(
-                "estafeta/run: fatal: the Estafeta mail system is already running (pid " + pid + ")"), run.output);
+        ItSupport.Result run = exec(List.of(bin.toString(), "-c", conf.toString(), "-f", "minimal", "run"), env, 120);
+        assertNotEquals(0, run.exit(), run.output());
+        assertTrue(run.output().contains(
+                "estafeta/run: fatal: the Estafeta mail system is already running (pid " + pid + ")"), run.output());
 
         // status from another process: the lock, then the control socket
-        Result status = exec(List.of(bin.toString(), "-c", conf.toString(), "status"), env, 120);
-        assertEquals(0, status.exit, status.output);
-        assertTrue(status.stdout.contains("the Estafeta mail system is running: PID: " + pid), status.output);
-        assertTrue(status.stdout.contains("127.0.0.1:" + SMTP_PORT), status.output);
+        ItSupport.Result status = exec(List.of(bin.toString(), "-c", conf.toString(), "status"), env, 120);
+        assertEquals(0, status.exit(), status.output());
+        assertTrue(status.stdout().contains("the Estafeta mail system is running: PID: " + pid), status.output());
+        assertTrue(status.stdout().contains("127.0.0.1:" + SMTP_PORT), status.output());
 
         // and the first gateway is untouched
         assertEquals(Bundle.ACTIVE, gateway.systemContext().getBundle(0).getState());
@@ -220,6 +222,19 @@ class GatewayIT {
     @Test
     void chromiumLogsInAndSeesTheBundleList() throws Exception {
         requirePeer(CHROMIUM, "chromium");
+        Path plugin = Path.of(System.getProperty("estafeta.sample.plugin"));
+        Path deployed = gateway.deployDirectory().resolve(plugin.getFileName());
+        Files.copy(plugin, gateway.deployDirectory().resolve(".plugin.tmp"), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(gateway.deployDirectory().resolve(".plugin.tmp"), deployed, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            assertTrue(waitFor(() -> state(BUNDLE_IN_CONSOLE) == Bundle.ACTIVE, 30), "the sample plugin did not start");
+            assertConsoleShowsTheBundleList();
+        } finally {
+            Files.delete(deployed);
+        }
+    }
+
+    private void assertConsoleShowsTheBundleList() throws Exception {
         String page = "127.0.0.1:" + HTTP_PORT + "/system/console/bundles";
         String dom = chromiumDom("http://" + CONSOLE_USER + ":" + consolePassword + "@" + page);
         // the bundle table is rendered by the page's script from the bundle data: a row per bundle
@@ -235,11 +250,11 @@ class GatewayIT {
 
     private static String chromiumDom(String url) throws Exception {
         Path profile = Files.createTempDirectory(tmp, "chromium");
-        Result r = exec(List.of(CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        ItSupport.Result r = exec(List.of(CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + profile, "--virtual-time-budget=15000", "--dump-dom", url), Map.of(), 120);
-        assertEquals(0, r.exit, "chromium failed:\n" + r.output);
-        return r.stdout;
+        assertEquals(0, r.exit(), "chromium failed:\n" + r.output());
+        return r.stdout();
     }
 
     private static int get(HttpClient http, String url, String credentials) throws Exception {
@@ -258,53 +273,6 @@ class GatewayIT {
             }
         }
         return -1;
-    }
-
-    private static boolean waitFor(java.util.function.BooleanSupplier condition, int seconds)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(200);
-        }
-        return condition.getAsBoolean();
-    }
-
-    static Path home() throws GatewayException {
-        return Gateway.home(Map.of());
-    }
-
-    static void requirePeer(String path, String pkg) {
-        if (Files.isExecutable(Path.of(path))) {
-            return;
-        }
-        String msg = path + " is missing (Debian package " + pkg + "; scripts/install-peers.sh installs it)";
-        if ("1".equals(System.getenv("ESTAFETA_REQUIRE_PEERS"))) {
-            fail(msg);
-        }
-        Assumptions.abort(msg);
-    }
-
-    record Result(int exit, String stdout, String output) {
-    }
-
-    /** Runs a command; {@code output} is stdout followed by stderr. */
-    static Result exec(List<String> cmd, Map<String, String> env, int timeoutSeconds) throws Exception {
-        Path outFile = Files.createTempFile(tmp, "out", ".txt");
-        Path errFile = Files.createTempFile(tmp, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(outFile.toFile()).redirectError(errFile.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(cmd.get(0) + " did not finish in " + timeoutSeconds + "s");
-        }
-        String out = Files.readString(outFile, StandardCharsets.UTF_8);
-        String err = Files.readString(errFile, StandardCharsets.UTF_8);
-        return new Result(p.exitValue(), out, out + err);
     }
 
     private static String abbreviate(String s) {
