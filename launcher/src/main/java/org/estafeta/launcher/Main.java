@@ -45,6 +45,8 @@ public final class Main {
     private final Path home;
     private final Path varDir;
     private Path confDir;
+    /** Whether -c was given before the command (postconf then prints config_directory, as Postfix's -c does). */
+    private boolean confDirGiven;
     private String feature;
     private String command = "estafeta";
 
@@ -86,6 +88,7 @@ public final class Main {
                 String v = args.remove(0);
                 if (opt.equals("-c")) {
                     confDir = Path.of(v);
+                    confDirGiven = true;
                 } else {
                     feature = v;
                 }
@@ -113,6 +116,9 @@ public final class Main {
         try {
             switch (command) {
                 case "postconf":
+                    if (confDirGiven) {
+                        args.addAll(0, List.of("-c", confDir.toString()));
+                    }
                     return ConfigBridge.postconf(args.toArray(String[]::new), out, err, confDir.toAbsolutePath(),
                             varDir);
                 case "postqueue":

@@ -133,4 +133,27 @@ class LauncherPartsTest {
         assertThrows(IOException.class, () -> ControlClient.parse("no status\n", Path.of("/s")));
         assertThrows(IOException.class, () -> ControlClient.parse("", Path.of("/s")));
     }
+
+    @Test
+    void postconfSeesTheConfigDirectoryWhereverMinusCStands(@TempDir Path dir) throws Exception {
+        Path conf = Files.createDirectories(dir.resolve("conf"));
+        Files.writeString(conf.resolve("main.cf"), "myhostname = mx.example.com\nmydomain = example.com\nmyorigin = $mydomain\n");
+        Files.writeString(conf.resolve("master.cf"), "");
+        String before = postconfOutput(dir, "-c", conf.toString(), "postconf", "-n");
+        String after = postconfOutput(dir, "postconf", "-n", "-c", conf.toString());
+        // as Postfix's postconf -c: config_directory counts as set explicitly
+        assertEquals("config_directory = " + conf + "\nmydomain = example.com\nmyhostname = mx.example.com\n"
+                + "myorigin = $mydomain\n", before);
+        assertEquals(before, after);
+        assertEquals("example.com\n", postconfOutput(dir, "-c", conf.toString(), "postconf", "-x", "-h", "myorigin"));
+    }
+
+    private static String postconfOutput(Path dir, String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int status = new Main(new java.io.PrintStream(out, true), new java.io.PrintStream(err, true), dir.resolve("home"),
+                dir.resolve("var")).execute(args);
+        assertEquals(0, status, err.toString());
+        return out.toString();
+    }
 }
