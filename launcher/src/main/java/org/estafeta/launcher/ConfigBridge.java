@@ -21,6 +21,11 @@ final class ConfigBridge {
         return ConfigLoader.load(confDir, varDir);
     }
 
+    /** Reads main.cf best-effort, skipping what is broken: only for finding a running gateway. */
+    static ConfigSnapshot loadLeniently(Path confDir, Path varDir) throws ConfigException {
+        return ConfigLoader.loadLeniently(confDir, varDir);
+    }
+
     /** Runs postconf with the command's arguments; returns its exit status. */
     static int postconf(String[] args, PrintStream out, PrintStream err, Path defaultConfDir, Path varDir) {
         return Postconf.run(args, out, err, defaultConfDir, varDir);

@@ -328,9 +328,14 @@ public final class Main {
         }
     }
 
+    /** Finds the running gateway of {@code confDir}, even when its main.cf is broken now (with a warning). */
+    private Settings locateGateway() throws GatewayException {
+        return Settings.locate(confDir, varDir, problem -> err.println("estafeta/" + command + ": warning: " + problem));
+    }
+
     private int stop(List<String> rest) throws GatewayException {
         noArguments(rest);
-        Settings s = Settings.read(confDir, varDir);
+        Settings s = locateGateway();
         if (!PidLock.isLocked(s.pidFile())) {
             return fatal("the Estafeta mail system is not running");
         }
@@ -357,7 +362,7 @@ public final class Main {
 
     private int status(List<String> rest) throws GatewayException {
         noArguments(rest);
-        Settings s = Settings.read(confDir, varDir);
+        Settings s = locateGateway();
         if (!PidLock.isLocked(s.pidFile())) {
             err.println("estafeta/status: the Estafeta mail system is not running");
             return 1;
@@ -383,7 +388,7 @@ public final class Main {
     }
 
     private int send(String request) throws GatewayException {
-        Settings s = Settings.read(confDir, varDir);
+        Settings s = locateGateway();
         if (!PidLock.isLocked(s.pidFile()) || !ControlClient.exists(s.controlSocket())) {
             return fatal("the Estafeta mail system is not running");
         }

@@ -16,15 +16,38 @@ record Settings(Path configDirectory, Path varDirectory, Path queueDirectory, Pa
 
     static final String DEFAULT_WEBCONSOLE_LISTEN = "127.0.0.1:2580";
 
+    /** The settings a gateway runs on: a broken main.cf or master.cf is an error naming file and line. */
     static Settings read(Path confDir, Path varDir) throws GatewayException {
         Path conf = confDir.toAbsolutePath().normalize();
         Path var = varDir.toAbsolutePath().normalize();
-        ConfigSnapshot s;
         try {
-            s = ConfigBridge.load(conf, var);
+            return from(ConfigBridge.load(conf, var), conf, var);
         } catch (ConfigException e) {
             throw new GatewayException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The settings for commands that talk to a running gateway (status, reload, plugins, postmap, stop). A broken
+     * main.cf must not keep the operator from reaching the gateway that still runs on the previous configuration:
+     * the error is passed to {@code warning} and the best-effort reading finds the queue directory.
+     */
+    static Settings locate(Path confDir, Path varDir, java.util.function.Consumer<String> warning) throws GatewayException {
+        Path conf = confDir.toAbsolutePath().normalize();
+        Path var = varDir.toAbsolutePath().normalize();
+        try {
+            return from(ConfigBridge.load(conf, var), conf, var);
+        } catch (ConfigException e) {
+            warning.accept(e.getMessage());
+            try {
+                return from(ConfigBridge.loadLeniently(conf, var), conf, var);
+            } catch (ConfigException unreadable) {
+                throw new GatewayException(unreadable.getMessage(), unreadable);
+            }
+        }
+    }
+
+    private static Settings from(ConfigSnapshot s, Path conf, Path var) throws GatewayException {
         String listen = value(s, "estafeta_webconsole_listen", DEFAULT_WEBCONSOLE_LISTEN);
         int colon = listen.lastIndexOf(':');
         String host;

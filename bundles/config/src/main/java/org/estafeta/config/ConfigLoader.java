@@ -23,4 +23,15 @@ public final class ConfigLoader {
     public static ConfigSnapshot load(Path configDir, Path varDir) throws ConfigException {
         return Loader.load(configDir.toAbsolutePath().normalize(), varDir.toAbsolutePath().normalize(), 1, null);
     }
+
+    /**
+     * A best-effort reading of main.cf for commands that only need to find a running gateway (its queue directory
+     * and control socket) while the file is broken: lines that do not parse and settings caught in an expansion
+     * loop are left out. Nothing may run on this snapshot; {@link #load} is the only reading a gateway acts on.
+     *
+     * @throws ConfigException only when main.cf cannot be read at all
+     */
+    public static ConfigSnapshot loadLeniently(Path configDir, Path varDir) throws ConfigException {
+        return Loader.loadLeniently(configDir.toAbsolutePath().normalize(), varDir.toAbsolutePath().normalize());
+    }
 }

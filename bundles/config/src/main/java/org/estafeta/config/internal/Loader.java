@@ -61,6 +61,43 @@ public final class Loader {
                 java.util.Collections.unmodifiableMap(main), List.copyOf(services), List.copyOf(warnings)));
     }
 
+    /**
+     * A best-effort reading of main.cf alone, for finding a running gateway (its queue directory and control
+     * socket) while main.cf is broken: lines that do not parse are skipped, and settings that take part in an
+     * expansion loop or have bad syntax are dropped one by one until the rest expands. Never use the result to
+     * run anything: the strict {@link #load} is the only reading a gateway acts on.
+     */
+    public static Snapshot loadLeniently(Path configDir, Path varDir) throws ConfigException {
+        String mainFile = configDir.resolve(MAIN_CF).toString();
+        Map<String, MainCf.Setting> main = new LinkedHashMap<>();
+        for (LogicalLine ll : LogicalLineReader.read(read(configDir.resolve(MAIN_CF), mainFile), mainFile, w -> { })) {
+            String[] nv = new String[2];
+            if (MainCf.splitNameValue(ll.text(), nv) == null) {
+                main.put(nv[0], new MainCf.Setting(nv[0], nv[1], ll.firstLine()));
+            }
+        }
+        while (true) {
+            try {
+                return Snapshot.create(new Snapshot.Files(configDir, varDir, 1, mainFile,
+                        configDir.resolve(MASTER_CF).toString(), java.util.Collections.unmodifiableMap(main), List.of(),
+                        List.of()));
+            } catch (ConfigException e) {
+                // the setting the error points into: the last one that starts on or before the error's line
+                MainCf.Setting culprit = null;
+                for (MainCf.Setting setting : main.values()) {
+                    if (setting.line() > 0 && setting.line() <= e.line()
+                            && (culprit == null || setting.line() > culprit.line())) {
+                        culprit = setting;
+                    }
+                }
+                if (culprit == null || !e.file().equals(mainFile)) {
+                    throw e;
+                }
+                main.remove(culprit.name());
+            }
+        }
+    }
+
     private static String read(Path path, String name) throws ConfigException {
         try {
             byte[] bytes = Files.readAllBytes(path);
