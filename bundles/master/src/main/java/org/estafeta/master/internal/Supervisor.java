@@ -294,6 +294,23 @@ final class Supervisor {
         }
     }
 
+    /**
+     * master.cf's chroot and unprivileged columns ask for process isolation that a single JVM cannot give. An
+     * operator who wrote {@code chroot = y} or {@code unpriv = n} is told, on the line that reports the entry, that
+     * it has no effect here; nothing is said for the values that match what Estafeta does anyway.
+     */
+    static String ignoredColumns(MasterEntry entry) {
+        List<String> ignored = new ArrayList<>();
+        if (entry.chroot().equals("y")) {
+            ignored.add("chroot=y");
+        }
+        if (entry.unprivileged().equals("n")) {
+            ignored.add("unpriv=n");
+        }
+        return ignored.isEmpty() ? "" : " (" + String.join(", ", ignored)
+                + " ignored: every service runs inside the gateway's one process)";
+    }
+
     /** Starts the slot if its daemon is registered, else records (and on first sight logs) why it is not running. */
     private void activate(Slot slot, boolean firstSight) {
         String id = slot.entry.id();
@@ -311,7 +328,7 @@ final class Supervisor {
             slot.state = accepted ? State.ACCEPTED : State.WAITING;
             slot.text = PostfixPrograms.describeAbsent(slot.entry.command());
             if (firstSight) {
-                log.info("service {}: {}", id, slot.text);
+                log.info("service {}: {}{}", id, slot.text, ignoredColumns(slot.entry));
             }
             return;
         }
@@ -326,7 +343,7 @@ final class Supervisor {
             slot.instance = instance;
             slot.state = State.RUNNING;
             slot.text = describe(slot);
-            log.info("service {}: {}", id, slot.text);
+            log.info("service {}: {}{}", id, slot.text, ignoredColumns(slot.entry));
         } catch (Exception | LinkageError e) {
             slot.instance = null;
             slot.state = State.FAILED;

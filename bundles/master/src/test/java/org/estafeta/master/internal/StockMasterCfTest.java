@@ -28,7 +28,13 @@ class StockMasterCfTest {
         if (!Files.exists(stock)) {
             stock = Path.of("/etc/postfix/master.cf");
         }
-        Assumptions.assumeTrue(Files.exists(stock), "Debian's postfix package is installed");
+        if (!Files.exists(stock)) {
+            String why = "Debian's postfix package is not installed (scripts/install-peers.sh installs it)";
+            if ("1".equals(System.getenv("ESTAFETA_REQUIRE_PEERS"))) {
+                org.junit.jupiter.api.Assertions.fail(why);
+            }
+            Assumptions.abort(why);
+        }
         Path conf = Files.createDirectories(dir.resolve("conf"));
         Files.copy(stock, conf.resolve("master.cf"));
         Files.writeString(conf.resolve("main.cf"), "");
@@ -52,6 +58,12 @@ class StockMasterCfTest {
             assertEquals(List.of(), log.lines(Level.WARN));
             assertEquals(snapshot.services().size(), log.lines(Level.INFO).size(), log.lines().toString());
             assertTrue(smtpd.takeEvents().contains("start smtp/inet"));
+            assertTrue(log.lines(Level.INFO).contains("service qmgr/unix: no counterpart in Estafeta yet (command qmgr); ignored"),
+                    log.lines().toString());
+            // Debian runs smtpd chrooted; the operator hears that the column has no effect here
+            assertTrue(log.lines(Level.INFO).stream().anyMatch(l -> l.startsWith("service smtp/inet: ")
+                    && l.endsWith("(chroot=y ignored: every service runs inside the gateway's one process)")),
+                    log.lines(Level.INFO).toString());
         } finally {
             supervisor.shutdown();
         }

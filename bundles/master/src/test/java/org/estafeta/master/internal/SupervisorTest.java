@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -202,40 +199,6 @@ class SupervisorTest {
         var qmgr = new FakeDaemon("qmgr");
         supervisor.daemonAdded("qmgr", qmgr, 3, 0);
         assertEquals(State.RUNNING, status().get("qmgr/unix").state());
-    }
-
-    @Test
-    void stockDebianMasterCfLoadsWithoutErrors() throws Exception {
-        Path file = Path.of("/etc/postfix/master.cf");
-        if (!Files.exists(file)) {
-            file = Path.of("/usr/share/postfix/master.cf.dist");
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(file), "Debian's postfix package is installed");
-        List<MasterEntry> entries = MasterCfReader.read(file);
-        assertTrue(entries.size() >= 20, entries.toString());
-        var smtpd = new FakeDaemon("smtpd");
-        // port 25 needs root: the fake daemon just records the start
-        supervisor.daemonAdded("smtpd", smtpd, 1, 0);
-        supervisor.configure(new FakeSnapshot(Map.of(), entries, 1));
-        supervisor.settle();
-        List<EntryStatus> st = supervisor.status();
-        assertEquals(entries.size(), st.size());
-        for (EntryStatus s : st) {
-            assertTrue(s.state() == State.RUNNING || s.state() == State.ACCEPTED, s.line());
-            assertFalse(s.starting(), s.line());
-        }
-        assertEquals(List.of(), log.lines(Level.ERROR));
-        assertEquals(List.of(), log.lines(Level.WARN));
-        // one informational line per entry: the started smtpd instances and one for each other entry
-        Map<String, Integer> perEntry = new HashMap<>();
-        for (String line : log.lines(Level.INFO)) {
-            String id = line.substring("service ".length(), line.indexOf(':'));
-            perEntry.merge(id, 1, Integer::sum);
-        }
-        assertEquals(entries.size(), perEntry.size(), log.lines().toString());
-        perEntry.forEach((id, n) -> assertEquals(1, n, id));
-        assertTrue(log.lines(Level.INFO).contains("service qmgr/unix: no counterpart in Estafeta yet (command qmgr); ignored"),
-                log.lines().toString());
     }
 
     @Test
