@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.estafeta.testing.FakeSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class SmtpSessionTest {
     }
 
     private static SmtpdSettings settings(String... params) {
-        return SmtpdSettings.from(FakeConfig.inet("smtp", "-"), FakeConfig.of(params));
+        return SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), FakeSnapshot.of(params));
     }
 
     /** A session as SmtpdInstance builds it, on an embedded channel whose client is 192.0.2.10. */

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.estafeta.config.MasterEntry;
 import org.estafeta.master.daemon.DaemonInstance;
+import org.estafeta.testing.FakeSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -103,8 +104,8 @@ class SmtpdDaemonTest {
     @Test
     void bindsGreetsAnswersQuitAndStops() throws Exception {
         int port = freePort();
-        DaemonInstance instance = daemon.start(FakeConfig.inet("127.0.0.1:" + port, "-"),
-                FakeConfig.of("myhostname", "test.example", "smtpd_banner", "test.example ESMTP Estafeta"));
+        DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"),
+                FakeSnapshot.of("myhostname", "test.example", "smtpd_banner", "test.example ESMTP Estafeta"));
         assertEquals("smtpd listening on 127.0.0.1:" + port, instance.describe());
         try (Client c = new Client(port)) {
             assertEquals("220 test.example ESMTP Estafeta", c.read());
@@ -121,7 +122,7 @@ class SmtpdDaemonTest {
         assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
         assertEquals("smtpd stopped (was listening on 127.0.0.1:" + port + ")", instance.describe());
         // A reload stops the old instance and at once starts a new one on the same port.
-        DaemonInstance again = daemon.start(FakeConfig.inet("127.0.0.1:" + port, "-"), FakeConfig.of("myhostname", "new.example"));
+        DaemonInstance again = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "new.example"));
         try (Client c = new Client(port)) {
             assertEquals("220 new.example ESMTP Estafeta", c.read());
         }
@@ -131,8 +132,8 @@ class SmtpdDaemonTest {
     @Test
     void barePortListensOnInetInterfaces() throws Exception {
         int port = freePort();
-        DaemonInstance instance = daemon.start(FakeConfig.inet(String.valueOf(port), "-"),
-                FakeConfig.of("myhostname", "test.example", "inet_interfaces", "loopback-only"));
+        DaemonInstance instance = daemon.start(FakeSnapshot.inet(String.valueOf(port), "-"),
+                FakeSnapshot.of("myhostname", "test.example", "inet_interfaces", "loopback-only"));
         assertEquals("smtpd listening on 127.0.0.1:" + port, instance.describe());
         try (Client c = new Client(port)) {
             assertEquals("220 test.example ESMTP Estafeta", c.read());
@@ -147,7 +148,7 @@ class SmtpdDaemonTest {
             MasterEntry entry = new MasterEntry(String.valueOf(port), "inet", "n", "-", "n", "-", "-", "smtpd",
                     Map.of(), List.of(), "/test/master.cf", 3);
             Exception e = assertThrows(Exception.class,
-                    () -> daemon.start(entry, FakeConfig.of("inet_interfaces", "127.0.0.1")));
+                    () -> daemon.start(entry, FakeSnapshot.of("inet_interfaces", "127.0.0.1")));
             assertEquals(port + "/inet 127.0.0.1:" + port + ": bind: Address already in use", e.getMessage());
         }
     }
@@ -155,20 +156,20 @@ class SmtpdDaemonTest {
     @Test
     void configurationErrorsNameTheEntry() {
         Exception e = assertThrows(IllegalArgumentException.class,
-                () -> daemon.start(FakeConfig.inet("smtpx", "-"), FakeConfig.of()));
+                () -> daemon.start(FakeSnapshot.inet("smtpx", "-"), FakeSnapshot.of()));
         assertTrue(e.getMessage().startsWith("smtpx/inet: unknown service name \"smtpx\""), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> daemon.start(FakeConfig.inet("127.0.0.1:2525", "-"), FakeConfig.of("line_length_limit", "10")));
+                () -> daemon.start(FakeSnapshot.inet("127.0.0.1:2525", "-"), FakeSnapshot.of("line_length_limit", "10")));
         assertEquals("127.0.0.1:2525/inet: invalid line_length_limit parameter value 10 < 512", e.getMessage());
         MasterEntry unix = new MasterEntry("smtpd", "unix", "n", "-", "n", "-", "-", "smtpd", Map.of(), List.of(), "m", 1);
-        e = assertThrows(IllegalArgumentException.class, () -> daemon.start(unix, FakeConfig.of()));
+        e = assertThrows(IllegalArgumentException.class, () -> daemon.start(unix, FakeSnapshot.of()));
         assertEquals("smtpd/unix: smtpd supports only inet entries (this one is unix)", e.getMessage());
     }
 
     @Test
     void stopClosesTheListenerAndLetsOpenSessionsFinish() throws Exception {
         int port = freePort();
-        DaemonInstance instance = daemon.start(FakeConfig.inet("127.0.0.1:" + port, "-"), FakeConfig.of("myhostname", "t.example"));
+        DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "t.example"));
         Client c = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", c.read());
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(instance::stop);
@@ -194,7 +195,7 @@ class SmtpdDaemonTest {
         daemon = new SmtpdDaemon(log, 300);
         daemon.activate();
         int port = freePort();
-        DaemonInstance instance = daemon.start(FakeConfig.inet("127.0.0.1:" + port, "-"), FakeConfig.of("myhostname", "t.example"));
+        DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "t.example"));
         Client c = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", c.read());
         long start = System.nanoTime();
@@ -206,8 +207,8 @@ class SmtpdDaemonTest {
     @Test
     void maxprocMakesTheNextClientWaitForAFreeSlotAsPostfixMasterDoes() throws Exception {
         int port = freePort();
-        SmtpdInstance instance = (SmtpdInstance) daemon.start(FakeConfig.inet("127.0.0.1:" + port, "1"),
-                FakeConfig.of("myhostname", "t.example"));
+        SmtpdInstance instance = (SmtpdInstance) daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "1"),
+                FakeSnapshot.of("myhostname", "t.example"));
         Client first = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", first.read());
         Client second = new Client(port); // the TCP connection completes: it waits in the listen queue
@@ -224,8 +225,8 @@ class SmtpdDaemonTest {
     @Test
     void defaultProcessLimitAppliesWhenMaxprocIsADash() throws Exception {
         int port = freePort();
-        SmtpdInstance instance = (SmtpdInstance) daemon.start(FakeConfig.inet("127.0.0.1:" + port, "-"),
-                FakeConfig.of("myhostname", "t.example", "default_process_limit", "2"));
+        SmtpdInstance instance = (SmtpdInstance) daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"),
+                FakeSnapshot.of("myhostname", "t.example", "default_process_limit", "2"));
         Client a = new Client(port);
         Client b = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", a.read());
@@ -242,7 +243,7 @@ class SmtpdDaemonTest {
     @Test
     void idleClientIsDisconnectedAfterSmtpdTimeout() throws Exception {
         int port = freePort();
-        daemon.start(FakeConfig.inet("127.0.0.1:" + port, "-"), FakeConfig.of("myhostname", "t.example", "smtpd_timeout", "1s"));
+        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "t.example", "smtpd_timeout", "1s"));
         try (Client c = new Client(port)) {
             assertEquals("220 t.example ESMTP Estafeta", c.read());
             long start = System.nanoTime();
@@ -261,8 +262,8 @@ class SmtpdDaemonTest {
         daemon.activate();
         int port1 = freePort();
         int port2 = freePort();
-        daemon.start(FakeConfig.inet("127.0.0.1:" + port1, "-"), FakeConfig.of("myhostname", "t.example"));
-        daemon.start(FakeConfig.inet("127.0.0.1:" + port2, "-"), FakeConfig.of("myhostname", "t.example"));
+        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port1, "-"), FakeSnapshot.of("myhostname", "t.example"));
+        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port2, "-"), FakeSnapshot.of("myhostname", "t.example"));
         Client c1 = new Client(port1);
         Client c2 = new Client(port2);
         assertEquals("220 t.example ESMTP Estafeta", c1.read());

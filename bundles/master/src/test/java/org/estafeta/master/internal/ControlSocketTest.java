@@ -32,6 +32,8 @@ import org.estafeta.config.ConfigWarning;
 import org.estafeta.config.MasterEntry;
 import org.estafeta.tables.TableService;
 import org.estafeta.tables.UnsupportedTableTypeException;
+import org.estafeta.testing.FakeSnapshot;
+import org.estafeta.testing.RecordingLogger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +44,7 @@ class ControlSocketTest {
     @TempDir
     Path queue;
 
-    private final RecordingLogger log = new RecordingLogger();
+    private final RecordingLogger log = new RecordingLogger("master");
     private final Supervisor supervisor = new Supervisor(log, 5_000);
     private FakeSnapshot.Source config;
     private FakeTables tables = new FakeTables();

@@ -12,6 +12,7 @@ import org.estafeta.config.ConfigLoader;
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.master.internal.Supervisor.EntryStatus;
 import org.estafeta.master.internal.Supervisor.State;
+import org.estafeta.testing.RecordingLogger;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +42,7 @@ class StockMasterCfTest {
         ConfigSnapshot snapshot = ConfigLoader.load(conf, dir.resolve("var"));
         assertTrue(snapshot.services().size() >= 20, snapshot.services().toString());
 
-        RecordingLogger log = new RecordingLogger();
+        RecordingLogger log = new RecordingLogger("master");
         Supervisor supervisor = new Supervisor(log, 5_000);
         try {
             FakeDaemon smtpd = new FakeDaemon("smtpd");

@@ -12,12 +12,14 @@ import java.util.stream.Collectors;
 import org.estafeta.config.MasterEntry;
 import org.estafeta.master.internal.Supervisor.EntryStatus;
 import org.estafeta.master.internal.Supervisor.State;
+import org.estafeta.testing.FakeSnapshot;
+import org.estafeta.testing.RecordingLogger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
 class SupervisorTest {
-    private final RecordingLogger log = new RecordingLogger();
+    private final RecordingLogger log = new RecordingLogger("master");
     private final Supervisor supervisor = new Supervisor(log, 5_000);
 
     private static final MasterEntry SMTP = FakeSnapshot.entry("127.0.0.1:2525", "inet", "smtpd", Map.of());

@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.System.Logger.Level;
 import java.util.List;
 
+import org.estafeta.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 
 class Slf4jSystemLoggerTest {
     @Test
     void levelsAndFormatsReachSlf4j() {
-        var rec = new RecordingLogger();
+        var rec = new RecordingLogger("tables");
         System.Logger logger = new Slf4jSystemLogger("tables", rec);
         assertEquals("tables", logger.getName());
         assertTrue(logger.isLoggable(Level.WARNING));

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.estafeta.testing.FakeSnapshot;
 import org.junit.jupiter.api.Test;
 
 class TableReferencesTest {

@@ -18,6 +18,7 @@ import org.estafeta.api.table.LookupTableFactory;
 import org.estafeta.api.table.TableOpenException;
 import org.estafeta.api.table.TableSpec;
 import org.estafeta.tables.UnsupportedTableTypeException;
+import org.estafeta.testing.FakeSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

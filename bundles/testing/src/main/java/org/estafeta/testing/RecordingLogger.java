@@ -1,4 +1,4 @@
-package org.estafeta.tables.internal;
+package org.estafeta.testing;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,25 +8,30 @@ import org.slf4j.event.Level;
 import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 
-/** An slf4j logger that keeps every line ("INFO text"), for tests. */
-final class RecordingLogger extends LegacyAbstractLogger {
+/**
+ * An slf4j logger for unit tests that keeps every line as {@code "LEVEL text"} ({@code "INFO started"}), with every
+ * level enabled.
+ */
+public final class RecordingLogger extends LegacyAbstractLogger {
     private static final long serialVersionUID = 1L;
     private final List<String> lines = new ArrayList<>();
 
-    RecordingLogger() {
-        this.name = "tables";
+    public RecordingLogger(String name) {
+        this.name = name;
     }
 
-    synchronized List<String> lines() {
+    /** Every line so far, {@code "LEVEL text"}. */
+    public synchronized List<String> lines() {
         return List.copyOf(lines);
     }
 
-    synchronized List<String> lines(Level level) {
+    /** The texts of the lines at this level, without the level. */
+    public synchronized List<String> lines(Level level) {
         return lines.stream().filter(l -> l.startsWith(level + " ")).map(l -> l.substring(level.toString().length() + 1))
                 .toList();
     }
 
-    synchronized void clear() {
+    public synchronized void clear() {
         lines.clear();
     }
 

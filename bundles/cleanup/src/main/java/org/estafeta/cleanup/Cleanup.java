@@ -1,0 +1,57 @@
+package org.estafeta.cleanup;
+
+import java.io.IOException;
+
+/**
+ * Postfix's cleanup daemon as a service: one {@link Stream} per message. The queue issue implements it; until a
+ * Cleanup service is registered, smtpd answers DATA and BDAT with {@code 451 4.3.0 Error: queue file write error}
+ * (Postfix's reply when its cleanup service is unavailable), so no client ever believes a message was queued.
+ *
+ * <p><b>Threading and blocking:</b> every method may block on disk I/O and is called on a worker thread, never on
+ * a network event loop. One stream is used by one thread at a time, in order.
+ */
+public interface Cleanup {
+    /**
+     * Starts a message. {@code envelope} is final: recipients are not added later.
+     *
+     * @throws IOException when no queue file can be created (disk full, queue directory missing); smtpd answers 451
+     */
+    Stream open(Submission envelope) throws IOException;
+
+    /** The message of one submission, written as it arrives. */
+    interface Stream {
+        /**
+         * Appends message bytes as they travel on the wire after dot-unstuffing (CRLF line ends), headers first.
+         * Called as the data arrives, never with the whole message at once.
+         */
+        void write(byte[] data, int offset, int length) throws IOException;
+
+        /**
+         * Ends the message and makes it durable. Returns the queue ID only once the queue file and its directory
+         * entry are on disk; smtpd sends {@code 250 2.0.0 Ok: queued as ID} after this returns and never before.
+         *
+         * @throws IOException when the message cannot be made durable; nothing is left half-queued and smtpd
+         *         answers 451
+         * @throws Rejected when cleanup refuses the content (header or body checks, a filter); smtpd sends the reply
+         */
+        String commit() throws IOException, Rejected;
+
+        /** Throws the message away (client went away, size limit exceeded, RSET). Never throws. */
+        void abort();
+    }
+
+    /** Cleanup refused the message with a reply for the client (for example {@code 550 5.7.1 Message content rejected}). */
+    final class Rejected extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final org.estafeta.api.message.Reply reply;
+
+        public Rejected(org.estafeta.api.message.Reply reply) {
+            super(reply.toString());
+            this.reply = reply;
+        }
+
+        public org.estafeta.api.message.Reply reply() {
+            return reply;
+        }
+    }
+}
