@@ -55,7 +55,9 @@ public final class MasterComponent implements ControlCommands.Master {
         this.context = context;
         config.addListener(listener); // first, so that no snapshot published from now on is missed
         ConfigSnapshot snapshot = config.current();
-        log.info("daemon started -- version {}, configuration {}", context.getBundle().getVersion(),
+        // Postfix logs $mail_version here; so do we, so that the banner, postconf and the log agree
+        log.info("daemon started -- version {}, configuration {}",
+                snapshot.get("mail_version").orElse(context.getBundle().getVersion().toString()),
                 snapshot.configDirectory());
         supervisor.configure(snapshot);
         control = startControl(snapshot);
