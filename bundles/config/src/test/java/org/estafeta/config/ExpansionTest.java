@@ -104,4 +104,23 @@ class ExpansionTest {
         assertTrue(s.warnings().stream().anyMatch(w -> w.message().equals("undefined parameter: nosuchthing")),
                 s.warnings()::toString);
     }
+
+    @Test
+    void compatibilityLevelComparisonsAndTheDefaultsThatUseThem() throws Exception {
+        ConfigSnapshot level0 = load("mydestination = a.example\n");
+        assertEquals("a.example", level0.value("relay_domains"));
+        assertEquals("", level0.value("smtpd_relay_restrictions"));
+        assertEquals("subnet", level0.value("mynetworks_style"));
+        assertEquals("no", level0.value("smtpd_relay_before_recipient_restrictions"));
+        ConfigSnapshot level36 = load("compatibility_level = 3.6\nmydestination = a.example\n");
+        assertEquals("", level36.value("relay_domains"));
+        assertEquals("permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+                level36.value("smtpd_relay_restrictions"));
+        assertEquals("host", level36.value("mynetworks_style"));
+        assertEquals("yes", level36.value("smtpd_relay_before_recipient_restrictions"));
+        // levels compare part by part, not as text or decimals: 3.10 is above 3.9
+        ConfigSnapshot s = load("x = ${{3.10} >level {3.9} ? {above} : {below}} ${{2} <=level {2.0} ? {le} : {gt}}\n");
+        assertEquals("above le", s.value("x"));
+        assertThrows(ConfigException.class, () -> load("x = ${{three} <level {2} ? {a} : {b}}\n"));
+    }
 }

@@ -22,6 +22,16 @@ enum SmtpCommand {
         return BY_NAME.getOrDefault(verb.toUpperCase(Locale.ROOT), UNKNOWN);
     }
 
+    /** Postfix's SMTPD_CMD_FLAG_LAST: the last command of an RFC 2920 command group. */
+    boolean lastInGroup() {
+        return this == HELO || this == EHLO || this == DATA || this == NOOP || this == VRFY;
+    }
+
+    /** Postfix's SMTPD_CMD_FLAG_LIMIT: counted against {@code smtpd_junk_command_limit}. */
+    boolean limited() {
+        return this == HELO || this == EHLO || this == RSET || this == NOOP || this == VRFY || this == ETRN;
+    }
+
     /** The name in the {@code disconnect from} counters ({@code ehlo=1}). */
     String counterName() {
         return name().toLowerCase(Locale.ROOT);

@@ -1,11 +1,35 @@
 package org.estafeta.smtpd;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+import org.estafeta.api.message.ClientInfo;
+import org.estafeta.api.message.Reply;
+import org.estafeta.cleanup.Cleanup;
+import org.estafeta.cleanup.Submission;
+import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.dns.ClientName;
+import org.estafeta.dns.DnsResolver;
+import org.estafeta.dns.Outcome;
+import org.estafeta.restrictions.Decision;
+import org.estafeta.restrictions.RestrictionEngine;
+import org.estafeta.restrictions.SessionFacts;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -16,249 +40,1418 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * One SMTP session: the state of one client connection, driven by the lines {@link SmtpLineDecoder} delivers.
- * Everything runs on the connection's event loop and nothing here blocks.
+ * One SMTP session: the state of one client connection, driven by what {@link SmtpLineDecoder} delivers, with
+ * Postfix's smtpd semantics and reply texts (smtpd.c). Everything runs on the connection's event loop and nothing
+ * here blocks: DNS, restrictions and Cleanup complete asynchronously, and while a command waits the decoder is
+ * paused, so commands are answered one at a time and in order, as Postfix's one-process-per-client loop does.
  *
- * <p>This first version greets, answers HELO, EHLO, NOOP, RSET and QUIT, and refuses every mail command with a
- * 4xx reply, so no mail is accepted and none can be lost. Replies and log lines are Postfix's. The structure is the
- * one the full server grows into: {@link Phase} gains the mail transaction, DATA/BDAT and the STARTTLS/AUTH
- * exchanges; the command switch in {@link #execute} gains their handlers; the pipeline gains TLS in front of the
- * decoder.
+ * <p>The state machine: {@link Phase#CONNECTING} (names being resolved, nothing read yet), {@link Phase#COMMANDS},
+ * {@link Phase#CLOSING}. Within COMMANDS, the mail transaction (sender, recipients, BDAT state) and the content
+ * phases (DATA/BDAT, the decoder's modes). STARTTLS and AUTH have their own methods ({@link #starttls},
+ * {@link #auth}), where the TLS/SASL issue plugs in: a TLS handler in front of the decoder, and a SASL exchange
+ * that reads lines like a command does.
+ *
+ * <p>Without a restriction engine, the lists are not evaluated, except that a recipient is accepted only from a
+ * client in {@code mynetworks} (Postfix's default {@code smtpd_relay_restrictions} start with
+ * {@code permit_mynetworks}); others get {@code 451 4.3.5 Server configuration error}, so a missing bundle never
+ * makes an open relay.
  */
 final class SmtpSession extends ChannelInboundHandlerAdapter {
-    /** The reply to the commands whose implementation comes with the SMTP issue. */
-    static final String NOT_AVAILABLE_YET = "451 4.3.2 Error: mail acceptance is not available yet";
-
-    /** Postfix's name for the client when the reverse lookup is not done (DNS comes later). */
+    /** Postfix's name for a client whose name is not known. */
     static final String UNKNOWN_HOST = "unknown";
 
     enum Phase {
-        /** Reading commands. */
+        /** Connected; the client's names are being looked up, nothing is read yet. */
+        CONNECTING,
+        /** Reading commands (and message content). */
         COMMANDS,
         /** A final reply is on its way and the connection closes after it; input is ignored. */
         CLOSING
     }
 
-    /** Reasons for losing the client, as Postfix's smtpd logs them ({@code <reason> after <where> from ...}). */
     static final String REASON_TIMEOUT = "timeout";
     static final String REASON_LOST_CONNECTION = "lost connection";
+    static final String REASON_ERROR_LIMIT = "too many errors";
+    /** Postfix's state->where while message content is read, and after it. */
+    static final String AFTER_DATA = "DATA content";
+    static final String AFTER_BDAT = "BDAT content";
+    static final String AFTER_EOM = "END-OF-MESSAGE";
+
+    private static final String QUEUE_WRITE_ERROR = "451 4.3.0 Error: queue file write error";
 
     private final SmtpdSettings settings;
     private final SmtpdLog log;
+    private final ConfigSnapshot config;
+    private final SmtpdServices services;
+    private final ClientLimits limits;
 
     private final int[] success = new int[SmtpCommand.values().length];
     private final int[] total = new int[SmtpCommand.values().length];
 
+    private ChannelHandlerContext ctx;
+    private SmtpLineDecoder decoder;
+    private InetAddress clientAddress;
+    private String addr = "unknown";
+    private int port;
+    private ClientName names;
     private String namaddr = UNKNOWN_HOST + "[unknown]";
-    private Phase phase = Phase.COMMANDS;
-    /** The last recognized command (Postfix's state->where), for the {@code ... after X from} line. */
+    private Phase phase = Phase.CONNECTING;
     private String where = "CONNECT";
     private String reason;
     private boolean closedByServer;
     private boolean flushPending;
     private int errorCount;
-    /** The HELO/EHLO argument; null before HELO/EHLO. */
+    private int junkCommands;
+    private boolean illPipelining;
+    private boolean countedConnection;
+    private String accessDenied;
     private String heloName;
-    /** SMTP after HELO, ESMTP after EHLO. */
     private String protocol = "SMTP";
 
+    /** A command is being answered asynchronously (or its content is being read); no new command until it ends. */
+    private boolean commandPending;
+    /** Replies held back by smtpd_error_sleep_time; written, in order, when the delay ends. */
+    private final ArrayDeque<DelayedReply> delayedReplies = new ArrayDeque<>();
+    private boolean delaying;
+    private boolean closeAfterDelay;
+
+    // ---- the mail transaction ----
+    private String sender;
+    private Map<String, String> mailParameters = Map.of();
+    private boolean smtputf8;
+    private final List<Submission.Recipient> recipients = new ArrayList<>();
+    private String lastRecipient;
+    private int rcptOvershoot;
+    private Submission.Actions actions = Submission.Actions.NONE;
+    private Optional<Reply> deferIfPermit = Optional.empty();
+    private CleanupPipe pipe;
+    /** BDAT: the transaction is in BDAT mode (Postfix's SMTPD_PROCESSING_BDAT). */
+    private boolean bdat;
+    /** BDAT: an earlier chunk failed; skip chunks until LAST or RSET. */
+    private boolean bdatError;
+    /** The chunk being read is skipped, with this reply at its end; null when it is kept. */
+    private String skipReply;
+    private boolean skipLast;
+    private long chunkSize;
+    private boolean chunkLast;
+
     SmtpSession(SmtpdSettings settings, SmtpdLog log) {
-        this.settings = settings;
-        this.log = log;
+        this(settings, log, null, SmtpdServices.NONE, null);
     }
 
+    SmtpSession(SmtpdSettings settings, SmtpdLog log, ConfigSnapshot config, SmtpdServices services, ClientLimits limits) {
+        this.settings = settings;
+        this.log = log;
+        this.config = config;
+        this.services = services;
+        this.limits = limits;
+    }
+
+    // ------------------------------------------------------------------------------------------------ connection
+
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        namaddr = UNKNOWN_HOST + "[" + clientAddress(ctx.channel().remoteAddress()) + "]";
-        log.info("connect from " + namaddr);
-        write(ctx, "220 " + settings.banner());
-        flush(ctx);
+    public void channelActive(ChannelHandlerContext context) {
+        ctx = context;
+        decoder = ctx.pipeline().get(SmtpLineDecoder.class);
+        SocketAddress remote = ctx.channel().remoteAddress();
+        if (remote instanceof InetSocketAddress isa && isa.getAddress() != null) {
+            clientAddress = isa.getAddress();
+            addr = Addresses.text(clientAddress);
+            port = isa.getPort();
+        } else {
+            addr = String.valueOf(remote);
+        }
+        namaddr = UNKNOWN_HOST + "[" + addr + "]";
+        if (decoder != null) {
+            decoder.pause(); // nothing is read as a command before the greeting
+            decoder.detectBareLf(settings.bareNewline() != SmtpdSettings.BareNewline.NO
+                    && !settings.bareNewlineExclusions().contains(clientAddress));
+        }
+        DnsResolver dns = services.dns();
+        if (dns != null && clientAddress != null) {
+            CompletionStage<ClientName> lookup;
+            try {
+                lookup = dns.clientName(clientAddress);
+            } catch (RuntimeException e) {
+                lookup = CompletableFuture.failedFuture(e);
+            }
+            lookup.whenCompleteAsync((name, error) -> connected(error == null ? name : null), ctx.executor());
+        } else {
+            connected(null);
+        }
         ctx.fireChannelActive();
     }
 
+    /** The names are known (or not): Postfix's smtpd_proto() from the connect log line to the greeting. */
+    private void connected(ClientName name) {
+        if (phase != Phase.CONNECTING) {
+            return;
+        }
+        names = name;
+        namaddr = clientName() + "[" + addr + "]";
+        phase = Phase.COMMANDS;
+        log.info("connect from " + namaddr);
+        // A client that talks before the greeting.
+        if (decoder != null && decoder.buffered() > 0 && flagIllPipelining() && settings.forbidUnauthPipelining()) {
+            closeWith("554 5.5.0 Error: SMTP protocol synchronization");
+            return;
+        }
+        if (limits != null && clientAddress != null && !settings.eventLimitExceptions().contains(clientAddress)) {
+            countedConnection = true;
+            ClientLimits.Counts counts = limits.connect(addr, System.nanoTime());
+            if (settings.connectionCountLimit() > 0 && counts.count() > settings.connectionCountLimit()) {
+                log.warn("Connection concurrency limit exceeded: " + counts.count() + " from " + namaddr
+                        + " for service " + serviceName());
+                closeWith("421 4.7.0 " + settings.myhostname() + " Error: too many connections from " + addr);
+                return;
+            }
+            if (settings.connectionRateLimit() > 0 && counts.rate() > settings.connectionRateLimit()) {
+                log.warn("Connection rate limit exceeded: " + counts.rate() + " from " + namaddr + " for service "
+                        + serviceName());
+                closeWith("421 4.7.0 " + settings.myhostname() + " Error: too many connections from " + addr);
+                return;
+            }
+        }
+        if (!settings.delayReject()) {
+            commandPending = true;
+            evaluate(RestrictionEngine.CLIENT, "CONNECT", null).whenCompleteAsync((decision, e) -> {
+                commandPending = false;
+                if (phase != Phase.COMMANDS) {
+                    return;
+                }
+                if (decision != null && decision.refused()) {
+                    accessDenied = decision.reply().orElseThrow().toString();
+                    reply(accessDenied);
+                    errorCount++;
+                } else {
+                    reply("220 " + settings.banner());
+                }
+                flush();
+                resumeLater();
+            }, ctx.executor());
+            return;
+        }
+        reply("220 " + settings.banner());
+        flush();
+        resumeLater();
+    }
+
+    private String clientName() {
+        return names != null && names.isVerified() ? names.name() : UNKNOWN_HOST;
+    }
+
+    private String serviceName() {
+        return config != null ? config.get("service_name").orElse("smtp") : "smtp";
+    }
+
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    public void channelRead(ChannelHandlerContext context, Object msg) {
         if (!(msg instanceof SmtpInput input)) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (phase == Phase.CLOSING) {
+        if (phase != Phase.COMMANDS) {
             return;
         }
         if (input instanceof SmtpInput.Line line) {
-            command(ctx, line.text());
+            line(line);
         } else if (input instanceof SmtpInput.OverlongLine overlong) {
             log.warn(namaddr + ": request longer than " + settings.lineLengthLimit() + ": " + printable(overlong.start()) + "...");
             // Current Postfix (3.12) answers an overlong command; 3.7 executed its first line_length_limit bytes.
-            write(ctx, "500 5.5.2 " + settings.myhostname() + " Error: command too long");
+            reply("500 5.5.2 " + settings.myhostname() + " Error: command too long");
+        } else if (input instanceof SmtpInput.Content content) {
+            content(content);
+        } else if (input instanceof SmtpInput.ContentEnd end) {
+            contentEnd(end);
         }
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        flush(ctx);
-        ctx.fireChannelReadComplete();
+    public void channelReadComplete(ChannelHandlerContext context) {
+        flush();
+        context.fireChannelReadComplete();
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
         // A client that sends commands but does not read the replies: stop reading until it catches up, so that
         // the replies waiting for it stay bounded. If it never does, smtpd_timeout ends the session.
-        if (phase == Phase.COMMANDS) {
-            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
-        }
-        ctx.fireChannelWritabilityChanged();
+        updateReading();
+        context.fireChannelWritabilityChanged();
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    public void userEventTriggered(ChannelHandlerContext context, Object event) {
         if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
-            if (phase == Phase.COMMANDS) {
+            if (phase != Phase.CLOSING && !(commandPending && !contentPhase())) {
                 reason = REASON_TIMEOUT;
-                closeWith(ctx, "421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
+                closeWith("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
             }
             return;
         }
-        ctx.fireUserEventTriggered(event);
+        context.fireUserEventTriggered(event);
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
         if (cause instanceof IOException) {
             // The client reset the connection: channelInactive logs "lost connection after ...".
-            ctx.close();
+            context.close();
             return;
         }
         log.warn(namaddr + ": unexpected error: " + cause);
         if (phase == Phase.COMMANDS) {
-            closeWith(ctx, "421 4.3.0 " + settings.myhostname() + " Server local error");
+            closeWith("421 4.3.0 " + settings.myhostname() + " Server local error");
         } else {
-            ctx.close();
+            context.close();
         }
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    public void channelInactive(ChannelHandlerContext context) {
+        boolean wasConnecting = phase == Phase.CONNECTING;
         phase = Phase.CLOSING;
+        if (wasConnecting) {
+            log.info("connect from " + namaddr);
+        }
+        if (pipe != null) {
+            pipe.abort();
+            pipe = null;
+        }
+        if (countedConnection) {
+            limits.disconnect(addr, System.nanoTime());
+        }
         if (reason == null && !closedByServer) {
             reason = REASON_LOST_CONNECTION;
         }
         if (reason != null) {
-            log.info(reason + " after " + where + " from " + namaddr);
+            // Postfix 3.7/3.9 wording (3.10 added a queue ID prefix); a client that hangs up right after a message
+            // was answered is not worth a line.
+            if (where.equals(AFTER_DATA) || where.equals(AFTER_BDAT)) {
+                log.info(reason + " after " + (where.equals(AFTER_DATA) ? "DATA" : "BDAT") + " ("
+                        + contentBytes + " bytes) from " + namaddr);
+            } else if (!where.equals(AFTER_EOM) || !reason.equals(REASON_LOST_CONNECTION)) {
+                log.info(reason + " after " + where + " from " + namaddr);
+            }
         }
         log.info("disconnect from " + namaddr + counters());
-        ctx.fireChannelInactive();
+        context.fireChannelInactive();
     }
 
-    private void command(ChannelHandlerContext ctx, String received) {
+    private long contentBytes;
+
+    // ------------------------------------------------------------------------------------------------ commands
+
+    private void line(SmtpInput.Line input) {
+        String received = input.text();
+        if (input.bareLf() && settings.bareNewline().reject) {
+            logWhatsup("reject", "bare <LF> received");
+            closeWith(settings.bareNewlineRejectCode() + " 5.5.2 " + settings.myhostname() + " Error: bare <LF> received");
+            return;
+        }
+        if (settings.smtputf8() && !validUtf8(received)) {
+            reply("500 5.5.2 Error: bad UTF-8 syntax");
+            errorCount++;
+            where = "UNKNOWN";
+            total[SmtpCommand.UNKNOWN.ordinal()]++;
+            afterCommand();
+            return;
+        }
         // Postfix handles the line as a C string: a NUL ends it.
         int nul = received.indexOf('\0');
-        String line = nul >= 0 ? received.substring(0, nul) : received;
-        List<String> argv = tokens(line);
+        String text = nul >= 0 ? received.substring(0, nul) : received;
+        List<SmtpTokens.Token> argv = SmtpTokens.split(text);
         if (argv.isEmpty()) {
             where = "UNKNOWN";
             total[SmtpCommand.UNKNOWN.ordinal()]++;
             errorCount++;
-            write(ctx, "500 5.5.2 Error: bad syntax");
+            reply("500 5.5.2 Error: bad syntax");
+            afterCommand();
             return;
         }
-        SmtpCommand command = SmtpCommand.of(argv.get(0));
+        String verb = argv.get(0).text();
+        SmtpCommand command = SmtpCommand.of(verb);
         total[command.ordinal()]++;
         if (command == SmtpCommand.UNKNOWN) {
             where = "UNKNOWN";
-            if (isHeader(argv.get(0)) || forbiddenByDefault(argv.get(0))) {
+            if (isHeader(verb) || forbiddenByDefault(verb)) {
                 // A web browser, an HTTP proxy client or a message sent without the SMTP dialogue: hang up.
-                String text = escape(received);
-                log.warn("non-SMTP command from " + namaddr + ": " + (text.length() > 100 ? text.substring(0, 100) : text));
-                closeWith(ctx, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+                String escaped = escape(received);
+                log.warn("non-SMTP command from " + namaddr + ": " + (escaped.length() > 100 ? escaped.substring(0, 100) : escaped));
+                closeWith("221 2.7.0 Error: I can break rules, too. Goodbye.");
                 return;
             }
+        }
+        if (accessDenied != null && command != SmtpCommand.QUIT) {
+            if (accessDenied.startsWith("21", 1)) {
+                reply(accessDenied);
+            } else {
+                reply("503 5.7.0 Error: access denied for " + namaddr);
+                errorCount++;
+            }
+            afterCommand();
+            return;
+        }
+        if (command == SmtpCommand.UNKNOWN) {
+            reply("500 5.5.2 Error: command not recognized");
             errorCount++;
-            write(ctx, "500 5.5.2 Error: command not recognized");
+            afterCommand();
             return;
         }
         where = command.name();
-        if (execute(ctx, command, argv)) {
+        if ((!protocol.equals("ESMTP") || command.lastInGroup()) && flagIllPipelining()
+                && settings.forbidUnauthPipelining()) {
+            closeWith("554 5.5.0 Error: SMTP protocol synchronization");
+            return;
+        }
+        execute(command, argv);
+    }
+
+    /** Postfix's smtpd_flag_ill_pipelining(): true (once per session) when input waits after the current command. */
+    private boolean flagIllPipelining() {
+        if (illPipelining || decoder == null || decoder.buffered() == 0) {
+            return false;
+        }
+        illPipelining = true;
+        log.info("improper command pipelining after " + where + " from " + namaddr + ": " + escape(decoder.peek(100)));
+        return true;
+    }
+
+    private void execute(SmtpCommand command, List<SmtpTokens.Token> argv) {
+        switch (command) {
+            case HELO -> helo(argv, false);
+            case EHLO -> helo(argv, true);
+            case XCLIENT, XFORWARD -> {
+                // What Postfix answers every client not listed in smtpd_authorized_xclient/xforward_hosts (empty by default).
+                reply("550 5.7.0 Error: insufficient authorization");
+                done(command, false);
+            }
+            case STARTTLS -> starttls(argv);
+            case AUTH -> auth(argv);
+            case MAIL -> mail(argv);
+            case RCPT -> rcpt(argv);
+            case DATA -> data(argv);
+            case BDAT -> bdat(argv);
+            case RSET -> rset(argv);
+            case NOOP -> {
+                if (argv.size() != 1) {
+                    fail(command, "501 5.5.4 Syntax: NOOP");
+                } else {
+                    reply("250 2.0.0 Ok");
+                    done(command, true);
+                }
+            }
+            case VRFY -> vrfy(argv);
+            case ETRN -> etrn(argv);
+            case QUIT -> {
+                success[command.ordinal()]++;
+                closeWith("221 2.0.0 Bye");
+            }
+            default -> throw new IllegalStateException("no handler for " + command);
+        }
+    }
+
+    /**
+     * A command has its reply: counts it as Postfix does (success, or one more error; a "junk" command beyond
+     * {@code smtpd_junk_command_limit} is an error too), then takes the next command.
+     */
+    private void done(SmtpCommand command, boolean ok) {
+        if (ok) {
             success[command.ordinal()]++;
         } else {
             errorCount++;
         }
+        if (command.limited() && junkCommands++ > settings.junkCommandLimit()) {
+            errorCount++;
+        }
+        afterCommand();
     }
 
-    /** Runs one recognized command; true if it succeeded (Postfix counts success and total separately). */
-    private boolean execute(ChannelHandlerContext ctx, SmtpCommand command, List<String> argv) {
-        switch (command) {
-            case HELO:
-                return helo(ctx, argv, false);
-            case EHLO:
-                return helo(ctx, argv, true);
-            case NOOP:
-                write(ctx, "250 2.0.0 Ok");
-                return true;
-            case RSET:
-                if (argv.size() != 1) {
-                    write(ctx, "501 5.5.4 Syntax: RSET");
-                    return false;
-                }
-                write(ctx, "250 2.0.0 Ok");
-                return true;
-            case QUIT:
-                closeWith(ctx, "221 2.0.0 Bye");
-                return true;
-            case XCLIENT:
-            case XFORWARD:
-                // What Postfix answers every client not listed in smtpd_authorized_xclient/xforward_hosts (empty by default).
-                write(ctx, "550 5.7.0 Error: insufficient authorization");
-                return false;
-            case MAIL:
-            case RCPT:
-            case DATA:
-            case BDAT:
-            case VRFY:
-            case ETRN:
-            case STARTTLS:
-            case AUTH:
-                // Not advertised in EHLO; a temporary refusal, so a client keeps its mail and tries again later.
-                write(ctx, NOT_AVAILABLE_YET);
-                return false;
-            default:
-                throw new IllegalStateException("no handler for " + command);
+    private void afterCommand() {
+        if (commandPending) {
+            commandPending = false;
+            resumeLater();
+        }
+        if (phase == Phase.COMMANDS && errorCount >= settings.hardErrorLimit()) {
+            reason = REASON_ERROR_LIMIT;
+            closeWith("421 4.7.0 " + settings.myhostname() + " Error: too many errors");
         }
     }
 
-    private boolean helo(ChannelHandlerContext ctx, List<String> argv, boolean extended) {
+    /** The command goes on asynchronously: no further input until {@link #done}. */
+    private void pending() {
+        commandPending = true;
+        if (decoder != null) {
+            decoder.pause();
+        }
+    }
+
+    private void helo(List<SmtpTokens.Token> argv, boolean extended) {
+        SmtpCommand command = extended ? SmtpCommand.EHLO : SmtpCommand.HELO;
         if (argv.size() < 2) {
-            write(ctx, extended ? "501 Syntax: EHLO hostname" : "501 Syntax: HELO hostname");
-            return false;
+            reply(extended ? "501 Syntax: EHLO hostname" : "501 Syntax: HELO hostname");
+            done(command, false);
+            return;
         }
-        heloName = printable(String.join(" ", argv.subList(1, argv.size())));
+        String name = joined(argv, 1);
+        if (!settings.delayReject()) {
+            pending();
+            String saved = heloName;
+            heloName = printable(name);
+            evaluate(RestrictionEngine.HELO, command.name(), null).whenCompleteAsync((d, e) -> {
+                heloName = saved;
+                if (phase != Phase.COMMANDS) {
+                    return;
+                }
+                if (d != null && d.refused()) {
+                    reply(d.reply().orElseThrow().toString());
+                    done(command, false);
+                } else {
+                    heloAccepted(name, extended);
+                    done(command, true);
+                }
+                flush();
+            }, ctx.executor());
+            return;
+        }
+        heloAccepted(name, extended);
+        done(command, true);
+    }
+
+    private void heloAccepted(String name, boolean extended) {
+        resetTransaction();
+        heloName = printable(name);
         protocol = extended ? "ESMTP" : "SMTP";
         if (!extended) {
-            write(ctx, "250 " + settings.myhostname());
-            return true;
+            reply("250 " + settings.myhostname());
+            return;
         }
         List<String> lines = new ArrayList<>();
         lines.add(settings.myhostname());
         lines.addAll(extensions());
-        StringBuilder reply = new StringBuilder();
+        StringBuilder sb = new StringBuilder();
         for (int i = 0; i < lines.size(); i++) {
             if (i > 0) {
-                reply.append("\r\n");
+                sb.append("\r\n");
             }
-            reply.append("250").append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i));
+            sb.append("250").append(i == lines.size() - 1 ? ' ' : '-').append(lines.get(i));
         }
-        write(ctx, reply.toString());
-        return true;
+        reply(sb.toString());
     }
 
-    /** The EHLO keywords: only what this server really does. Every reply here carries an enhanced status code. */
-    private static List<String> extensions() {
-        return List.of("ENHANCEDSTATUSCODES");
+    /** The EHLO keywords in Postfix's order: only what this server does. */
+    List<String> extensions() {
+        List<String> words = new ArrayList<>();
+        words.add("PIPELINING");
+        words.add(settings.enforcingSizeLimit() ? "SIZE " + settings.messageSizeLimit() : "SIZE");
+        if (!settings.disableVrfy()) {
+            words.add("VRFY");
+        }
+        words.add("ETRN");
+        // STARTTLS and AUTH come here (TLS/SASL issue), in Postfix's position.
+        words.add("ENHANCEDSTATUSCODES");
+        words.add("8BITMIME");
+        words.add("DSN");
+        if (settings.smtputf8()) {
+            words.add("SMTPUTF8");
+        }
+        words.add("CHUNKING");
+        return words;
+    }
+
+    /** STARTTLS: the TLS/SASL issue's place. Postfix without TLS configured answers this. */
+    private void starttls(List<SmtpTokens.Token> argv) {
+        reply("502 5.5.1 Error: command not implemented");
+        done(SmtpCommand.STARTTLS, false);
+    }
+
+    /** AUTH: the TLS/SASL issue's place. Postfix with SASL built in and not enabled answers this. */
+    private void auth(List<SmtpTokens.Token> argv) {
+        reply("503 5.5.1 Error: authentication not enabled");
+        done(SmtpCommand.AUTH, false);
+    }
+
+    // ---- MAIL ----
+
+    private void mail(List<SmtpTokens.Token> argv) {
+        SmtpCommand cmd = SmtpCommand.MAIL;
+        if (settings.heloRequired() && heloName == null) {
+            fail(cmd, "503 5.5.1 Error: send HELO/EHLO first");
+            return;
+        }
+        if (sender != null) {
+            fail(cmd, "503 5.5.1 Error: nested MAIL command");
+            return;
+        }
+        if (bdat) {
+            fail(cmd, "503 5.5.1 Error: MAIL after BDAT");
+            return;
+        }
+        if (argv.size() < 3 || !argv.get(1).text().equalsIgnoreCase("from:")) {
+            fail(cmd, "501 5.5.4 Syntax: MAIL FROM:<address>");
+            return;
+        }
+        if (argv.get(2).error()) {
+            fail(cmd, "501 5.1.7 Bad sender address syntax");
+            return;
+        }
+        boolean utf8 = false;
+        if (settings.smtputf8()) {
+            for (int i = 3; i < argv.size(); i++) {
+                if (argv.get(i).text().equalsIgnoreCase("SMTPUTF8")) {
+                    utf8 = true;
+                }
+            }
+        }
+        String address = extractAddress(argv.get(2).text(), true);
+        if (address == null) {
+            fail(cmd, "501 5.1.7 Bad sender address syntax");
+            return;
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        long size = 0;
+        boolean ret = false;
+        boolean envid = false;
+        for (int i = 3; i < argv.size(); i++) {
+            String arg = argv.get(i).text();
+            String upper = arg.toUpperCase(Locale.ROOT);
+            if (upper.equals("BODY=8BITMIME") || upper.equals("BODY=7BIT")) {
+                params.put("BODY", upper.substring(5));
+            } else if (upper.startsWith("SIZE=")) {
+                String digits = arg.substring(5);
+                if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    fail(cmd, "501 5.5.4 Bad message size syntax");
+                    return;
+                }
+                try {
+                    size = Long.parseLong(digits);
+                } catch (NumberFormatException e) {
+                    fail(cmd, "552 5.3.4 Message size exceeds file system imposed limit");
+                    return;
+                }
+                params.put("SIZE", digits);
+            } else if (settings.smtputf8() && upper.equals("SMTPUTF8")) {
+                params.put("SMTPUTF8", "");
+            } else if (upper.startsWith("AUTH=")) {
+                // Postfix with SASL built in and smtpd_sasl_auth_enable = no (the TLS/SASL issue's place).
+                fail(cmd, "503 5.5.4 Error: authentication disabled");
+                return;
+            } else if (upper.startsWith("RET=")) {
+                String value = upper.substring(4);
+                if (ret || !(value.equals("FULL") || value.equals("HDRS"))) {
+                    fail(cmd, "501 5.5.4 Bad RET parameter syntax");
+                    return;
+                }
+                ret = true;
+                params.put("RET", value);
+            } else if (upper.startsWith("ENVID=")) {
+                String decoded = envid ? null : Dsn.xtextDecode(arg.substring(6));
+                if (decoded == null || !Dsn.printableOrTab(decoded)) {
+                    fail(cmd, "501 5.5.4 Bad ENVID parameter syntax");
+                    return;
+                }
+                envid = true;
+                params.put("ENVID", arg.substring(6));
+            } else {
+                fail(cmd, "555 5.5.4 Unsupported option: " + arg);
+                return;
+            }
+        }
+        if (settings.enforcingSizeLimit() && size > settings.messageSizeLimit()) {
+            String text = "552 5.3.4 Message size exceeds fixed limit";
+            String saved = sender;
+            sender = address;
+            logWhatsup("reject", text);
+            sender = saved;
+            fail(cmd, text);
+            return;
+        }
+        boolean declaredUtf8 = utf8;
+        long declaredSize = size;
+        if (!settings.delayReject()) {
+            pending();
+            sender = address;
+            smtputf8 = declaredUtf8;
+            evaluate(RestrictionEngine.SENDER, "MAIL", null).whenCompleteAsync((d, e) -> {
+                if (phase != Phase.COMMANDS) {
+                    return;
+                }
+                if (d != null && d.refused()) {
+                    resetTransaction();
+                    reply(d.reply().orElseThrow().toString());
+                    done(cmd, false);
+                } else {
+                    if (d != null) {
+                        actions = d.actions();
+                    }
+                    mailAccepted(address, params, declaredUtf8, declaredSize);
+                    done(cmd, true);
+                }
+                flush();
+            }, ctx.executor());
+            return;
+        }
+        mailAccepted(address, params, declaredUtf8, declaredSize);
+        done(cmd, true);
+    }
+
+    private void mailAccepted(String address, Map<String, String> params, boolean utf8, long size) {
+        sender = address;
+        mailParameters = Map.copyOf(params);
+        smtputf8 = utf8;
+        reply("250 2.1.0 Ok");
+    }
+
+    // ---- RCPT ----
+
+    private void rcpt(List<SmtpTokens.Token> argv) {
+        SmtpCommand cmd = SmtpCommand.RCPT;
+        if (sender == null) {
+            fail(cmd, "503 5.5.1 Error: need MAIL command");
+            return;
+        }
+        if (bdat) {
+            fail(cmd, "503 5.5.1 Error: RCPT after BDAT");
+            return;
+        }
+        if (argv.size() < 3 || !argv.get(1).text().equalsIgnoreCase("to:")) {
+            fail(cmd, "501 5.5.4 Syntax: RCPT TO:<address>");
+            return;
+        }
+        String address = argv.get(2).error() ? null : extractAddress(argv.get(2).text(), false);
+        if (address == null) {
+            fail(cmd, "501 5.1.3 Bad recipient address syntax");
+            return;
+        }
+        List<String> notify = List.of();
+        Optional<String> orcpt = Optional.empty();
+        for (int i = 3; i < argv.size(); i++) {
+            String arg = argv.get(i).text();
+            String upper = arg.toUpperCase(Locale.ROOT);
+            if (upper.startsWith("NOTIFY=")) {
+                List<String> parsed = notify.isEmpty() ? Dsn.notify(upper.substring(7)) : null;
+                if (parsed == null) {
+                    fail(cmd, "501 5.5.4 Error: Bad NOTIFY parameter syntax");
+                    return;
+                }
+                notify = parsed;
+            } else if (upper.startsWith("ORCPT=")) {
+                String value = arg.substring(6);
+                if (orcpt.isPresent() || !Dsn.validOrcpt(value)) {
+                    fail(cmd, "501 5.5.4 Error: Bad ORCPT parameter syntax");
+                    return;
+                }
+                orcpt = Optional.of(value);
+            } else {
+                fail(cmd, "555 5.5.4 Unsupported option: " + arg);
+                return;
+            }
+        }
+        if (settings.recipientLimit() > 0 && recipients.size() >= settings.recipientLimit()) {
+            reply("452 4.5.3 Error: too many recipients");
+            done(cmd, rcptOvershoot++ < settings.recipientOvershootLimit());
+            return;
+        }
+        Submission.Recipient recipient = new Submission.Recipient(address, notify, orcpt);
+        pending();
+        checkRecipient(address, "RCPT").whenCompleteAsync((refusal, e) -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            if (refusal != null) {
+                reply(refusal);
+                done(cmd, false);
+            } else {
+                recipients.add(recipient);
+                lastRecipient = address;
+                reply("250 2.1.5 Ok");
+                done(cmd, true);
+            }
+            flush();
+        }, ctx.executor());
+    }
+
+    /**
+     * The RCPT stage: with {@code smtpd_delay_reject} the client, helo and sender lists first, then the recipient
+     * list (which includes the relay list). Completes with the refusal reply, or null to accept.
+     */
+    private CompletionStage<String> checkRecipient(String address, String command) {
+        RestrictionEngine engine = services.restrictions();
+        String saved = lastRecipient;
+        lastRecipient = address;
+        if (engine == null) {
+            if (settings.mynetworks().contains(clientAddress)) {
+                lastRecipient = saved;
+                return CompletableFuture.completedFuture(null);
+            }
+            String text = "451 4.3.5 Server configuration error";
+            logWhatsup("reject", text);
+            lastRecipient = saved;
+            return CompletableFuture.completedFuture(text);
+        }
+        List<String> lists = settings.delayReject()
+                ? List.of(RestrictionEngine.CLIENT, RestrictionEngine.HELO, RestrictionEngine.SENDER, RestrictionEngine.RECIPIENT)
+                : List.of(RestrictionEngine.RECIPIENT);
+        CompletableFuture<String> result = new CompletableFuture<>();
+        chain(lists, 0, command, address, Optional.empty(), result);
+        lastRecipient = saved;
+        return result;
+    }
+
+    private void chain(List<String> lists, int index, String command, String recipient, Optional<Reply> dip,
+            CompletableFuture<String> result) {
+        if (index == lists.size()) {
+            result.complete(null);
+            return;
+        }
+        String list = lists.get(index);
+        String saved = lastRecipient;
+        lastRecipient = recipient;
+        CompletionStage<Decision> stage = evaluate(list, command, dip);
+        lastRecipient = saved;
+        stage.whenCompleteAsync((d, e) -> {
+            if (d == null) {
+                result.complete("451 4.3.5 Server configuration error");
+                return;
+            }
+            if (d.refused()) {
+                result.complete(d.reply().orElseThrow().toString());
+                return;
+            }
+            actions = d.actions();
+            if (d.actions().discard().isPresent()) {
+                result.complete(null);
+                return;
+            }
+            chain(lists, index + 1, command, recipient, d.deferIfPermit(), result);
+        }, ctx.executor());
+    }
+
+    /**
+     * Evaluates one restriction list (or says "no decision" when no engine is there), logging the engine's lines.
+     * Completes on any thread; callers continue on the event loop.
+     */
+    private CompletionStage<Decision> evaluate(String list, String command, Optional<Reply> dip) {
+        RestrictionEngine engine = services.restrictions();
+        if (engine == null || config == null) {
+            return CompletableFuture.completedFuture(
+                    new Decision(Decision.Kind.DUNNO, Optional.empty(), actions, Optional.empty(), List.of()));
+        }
+        SessionFacts facts = facts(command, dip == null ? Optional.empty() : dip);
+        CompletionStage<Decision> stage;
+        try {
+            stage = engine.evaluate(list, facts, config);
+        } catch (RuntimeException e) {
+            log.warn(namaddr + ": restriction engine failed: " + e);
+            stage = CompletableFuture.completedFuture(null);
+        }
+        return stage.handle((d, e) -> {
+            if (d == null) {
+                return new Decision(Decision.Kind.DEFER,
+                        Optional.of(Reply.tempfail(451, "4.3.5", "Server configuration error")), actions,
+                        Optional.empty(), List.of());
+            }
+            d.logLines().forEach(log::info);
+            return d;
+        });
+    }
+
+    private SessionFacts facts(String command, Optional<Reply> dip) {
+        SessionFacts.Builder b = SessionFacts.builder(addr, port)
+                .command(command)
+                .helo(heloName)
+                .protocol(protocol)
+                .sender(sender)
+                .recipient(lastRecipient)
+                .recipientCount(recipients.size())
+                .smtputf8(smtputf8)
+                .deferIfPermit(dip)
+                .actions(actions);
+        if (names != null) {
+            b.clientName(names.isVerified() ? names.name() : UNKNOWN_HOST, names.status());
+            b.reverseClientName(names.reverseStatus() == Outcome.FOUND ? names.reverseName() : UNKNOWN_HOST,
+                    names.reverseStatus());
+        }
+        return b.build();
+    }
+
+    // ---- DATA ----
+
+    private void data(List<SmtpTokens.Token> argv) {
+        SmtpCommand cmd = SmtpCommand.DATA;
+        if (bdat) {
+            fail(cmd, "503 5.5.1 Error: DATA after BDAT");
+            return;
+        }
+        if (recipients.isEmpty()) {
+            fail(cmd, sender == null ? "503 5.5.1 Error: need RCPT command" : "554 5.5.1 Error: no valid recipients");
+            return;
+        }
+        if (argv.size() != 1) {
+            fail(cmd, "501 5.5.4 Syntax: DATA");
+            return;
+        }
+        pending();
+        evaluate(RestrictionEngine.DATA, "DATA", null).whenCompleteAsync((d, e) -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            if (d != null && d.refused()) {
+                reply(d.reply().orElseThrow().toString());
+                done(cmd, false);
+                flush();
+                return;
+            }
+            if (d != null) {
+                actions = d.actions();
+            }
+            Cleanup cleanup = services.cleanup();
+            if (cleanup == null) {
+                reply(QUEUE_WRITE_ERROR);
+                done(cmd, false);
+                flush();
+                return;
+            }
+            openPipe(cleanup);
+            reply("354 End data with <CR><LF>.<CR><LF>");
+            flush();
+            where = AFTER_DATA;
+            contentBytes = 0;
+            decoder.startData(settings.messageSizeLimit());
+            // commandPending stays set: the decoder resumes now for content only
+            decoder.resume();
+            updateReading();
+        }, ctx.executor());
+    }
+
+    private void openPipe(Cleanup cleanup) {
+        pipe = new CleanupPipe(services.workers(), () -> ctx.executor().execute(this::updateReading));
+        ClientInfo client = new ClientInfo(addr, clientName(), heloName == null ? "" : heloName, false, Optional.empty());
+        pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, actions));
+    }
+
+    private boolean contentPhase() {
+        return where.equals(AFTER_DATA) || where.equals(AFTER_BDAT);
+    }
+
+    private void content(SmtpInput.Content content) {
+        contentBytes += content.bytes().length;
+        if (skipReply == null && pipe != null) {
+            pipe.write(content.bytes());
+            if (pipe.pendingBytes() > CleanupPipe.HIGH_WATER) {
+                updateReading();
+            }
+        }
+    }
+
+    private void contentEnd(SmtpInput.ContentEnd end) {
+        boolean isBdat = where.equals(AFTER_BDAT);
+        SmtpCommand cmd = isBdat ? SmtpCommand.BDAT : SmtpCommand.DATA;
+        if (isBdat && skipReply != null) {
+            String text = skipReply;
+            skipReply = null;
+            skipped(text, skipLast);
+            return;
+        }
+        if (isBdat && !chunkLast) {
+            if (end.sizeExceeded() || (end.bareLf() && settings.bareNewline().reject)) {
+                finishMessage(end, cmd, true);
+                return;
+            }
+            where = "BDAT";
+            reply("250 2.0.0 Ok: " + chunkSize + " bytes");
+            done(cmd, true);
+            flush();
+            return;
+        }
+        where = AFTER_EOM;
+        finishMessage(end, cmd, isBdat);
+    }
+
+    /** End of the message: end-of-data restrictions, then commit (or abort), then the reply. */
+    private void finishMessage(SmtpInput.ContentEnd end, SmtpCommand cmd, boolean isBdat) {
+        CleanupPipe current = pipe;
+        boolean bareLfReject = end.bareLf() && settings.bareNewline().reject;
+        CompletionStage<Decision> eod = end.sizeExceeded() || bareLfReject
+                ? CompletableFuture.completedFuture(null)
+                : evaluate(RestrictionEngine.END_OF_DATA, AFTER_EOM, null);
+        eod.whenCompleteAsync((d, e) -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            if (d != null && d.refused()) {
+                current.finish(true, o -> { });
+                pipe = null;
+                reply(d.reply().orElseThrow().toString());
+                resetTransaction();
+                done(cmd, false);
+                flush();
+                return;
+            }
+            if (end.sizeExceeded()) {
+                log.warn("NOQUEUE: queue file size limit exceeded");
+            }
+            boolean abort = end.sizeExceeded() || bareLfReject;
+            current.finish(abort, outcome -> ctx.executor().execute(() -> committed(outcome, end, cmd, isBdat, bareLfReject)));
+        }, ctx.executor());
+    }
+
+    private void committed(CleanupPipe.Outcome outcome, SmtpInput.ContentEnd end, SmtpCommand cmd, boolean isBdat,
+            boolean bareLfReject) {
+        pipe = null;
+        if (phase != Phase.COMMANDS) {
+            return;
+        }
+        boolean ok = false;
+        if (outcome instanceof CleanupPipe.Outcome.Queued queued && !end.sizeExceeded() && !bareLfReject) {
+            log.info(queued.queueId() + ": client=" + namaddr);
+            errorCount = 0;
+            junkCommands = 0;
+            ok = true;
+            reply(isBdat ? "250 2.0.0 Ok: " + end.size() + " bytes queued as " + queued.queueId()
+                    : "250 2.0.0 Ok: queued as " + queued.queueId());
+        } else if (bareLfReject) {
+            logWhatsup("reject", "bare <LF> received");
+            reply(settings.bareNewlineRejectCode() + " 5.5.2 " + settings.myhostname() + " Error: bare <LF> received");
+        } else if (end.sizeExceeded()) {
+            reply("552 5.3.4 Error: message file too big");
+        } else if (outcome instanceof CleanupPipe.Outcome.Rejected rejected) {
+            reply(rejected.reply().toString());
+        } else {
+            if (outcome instanceof CleanupPipe.Outcome.Failed failed) {
+                log.warn("NOQUEUE: cleanup: " + failed.cause());
+            }
+            reply(QUEUE_WRITE_ERROR);
+        }
+        boolean wasBdatChunkError = isBdat && !chunkLast;
+        resetTransaction();
+        if (wasBdatChunkError) {
+            bdat = true;
+            bdatError = true;
+        }
+        done(cmd, ok);
+        flush();
+    }
+
+    // ---- BDAT ----
+
+    private void bdat(List<SmtpTokens.Token> argv) {
+        SmtpCommand cmd = SmtpCommand.BDAT;
+        long size;
+        boolean last;
+        try {
+            if (argv.size() < 2 || argv.size() > 3 || !argv.get(1).text().chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw new NumberFormatException();
+            }
+            size = Long.parseLong(argv.get(1).text());
+            last = argv.size() == 3;
+            if (last && !argv.get(2).text().equalsIgnoreCase("LAST")) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            log.warn("NOQUEUE: malformed BDAT command syntax from " + namaddr + ": "
+                    + printable(joined(argv, 0)).substring(0, Math.min(100, printable(joined(argv, 0)).length())));
+            errorCount++;
+            success[cmd.ordinal()] += 0;
+            closeWith("521 5.5.4 Syntax: BDAT count [LAST]");
+            return;
+        }
+        chunkSize = size;
+        chunkLast = last;
+        if (size == 0 && !last) {
+            log.warn("NOQUEUE: null BDAT request from " + namaddr);
+            skip(size, last, "551 5.7.1 Null BDAT request");
+            return;
+        }
+        if (bdatError) {
+            skip(size, last, "551 5.0.0 Discarded " + size + " bytes after earlier error");
+            return;
+        }
+        if (!bdat) {
+            if (recipients.isEmpty()) {
+                skip(size, last, sender == null ? "503 5.5.1 Error: need RCPT command" : "554 5.5.1 Error: no valid recipients");
+                return;
+            }
+            pending();
+            evaluate(RestrictionEngine.DATA, "DATA", null).whenCompleteAsync((d, e) -> {
+                if (phase != Phase.COMMANDS) {
+                    return;
+                }
+                if (d != null && d.refused()) {
+                    skip(size, last, d.reply().orElseThrow().toString());
+                } else {
+                    if (d != null) {
+                        actions = d.actions();
+                    }
+                    Cleanup cleanup = services.cleanup();
+                    if (cleanup == null) {
+                        skip(size, last, QUEUE_WRITE_ERROR);
+                    } else {
+                        openPipe(cleanup);
+                        bdat = true;
+                        chunk(size, last, true);
+                    }
+                }
+                decoder.resume();
+                updateReading();
+            }, ctx.executor());
+            return;
+        }
+        chunk(size, last, false);
+    }
+
+    private void chunk(long size, boolean last, boolean first) {
+        if (settings.enforcingSizeLimit() && contentBytes > settings.messageSizeLimit() - size) {
+            log.warn("NOQUEUE: BDAT request from " + namaddr + " exceeds message size limit");
+            skip(size, last, "552 5.3.4 Chunk exceeds message size limit");
+            return;
+        }
+        where = AFTER_BDAT;
+        commandPending = true;
+        if (first) {
+            contentBytes = 0;
+        }
+        if (size == 0) {
+            List<Object> out = new ArrayList<>();
+            decoder.emptyChunk(last, first, settings.messageSizeLimit(), out);
+            for (Object o : out) {
+                channelRead(ctx, o);
+            }
+            return;
+        }
+        decoder.startBdat(size, last, first, settings.messageSizeLimit());
+    }
+
+    /** Postfix's skip_bdat(): reads and drops the chunk, then replies {@code text}. */
+    private void skip(long size, boolean last, String text) {
+        commandPending = true;
+        if (size == 0) {
+            skipped(text, last);
+            return;
+        }
+        skipReply = text;
+        skipLast = last;
+        where = AFTER_BDAT;
+        decoder.startBdat(size, last, true, 0);
+    }
+
+    private void skipped(String text, boolean last) {
+        where = "BDAT";
+        reply(text);
+        if (last) {
+            resetTransaction();
+        } else {
+            bdat = true;
+            bdatError = true;
+        }
+        done(SmtpCommand.BDAT, false);
+        flush();
+    }
+
+    // ---- RSET, VRFY, ETRN ----
+
+    private void rset(List<SmtpTokens.Token> argv) {
+        if (argv.size() != 1) {
+            fail(SmtpCommand.RSET, "501 5.5.4 Syntax: RSET");
+            return;
+        }
+        resetTransaction();
+        reply("250 2.0.0 Ok");
+        done(SmtpCommand.RSET, true);
+    }
+
+    private void vrfy(List<SmtpTokens.Token> argv) {
+        SmtpCommand cmd = SmtpCommand.VRFY;
+        if (settings.disableVrfy()) {
+            fail(cmd, "502 5.5.1 VRFY command is disabled");
+            return;
+        }
+        if (settings.smtputf8() && argv.size() > 1 && argv.get(argv.size() - 1).text().equalsIgnoreCase("SMTPUTF8")) {
+            argv = argv.subList(0, argv.size() - 1); // RFC 6531: a flag, not part of the address
+        }
+        if (argv.size() < 2) {
+            fail(cmd, "501 5.5.4 Syntax: VRFY address" + (settings.smtputf8() ? " [SMTPUTF8]" : ""));
+            return;
+        }
+        String arg = joined(argv, 1);
+        String address = extractAddress(arg, false);
+        if (address == null) {
+            fail(cmd, "501 5.1.3 Bad recipient address syntax");
+            return;
+        }
+        pending();
+        checkRecipient(address, "VRFY").whenCompleteAsync((refusal, e) -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            if (refusal != null) {
+                reply(refusal);
+                done(cmd, false);
+            } else {
+                reply("252 2.0.0 " + arg);
+                done(cmd, true);
+            }
+            flush();
+        }, ctx.executor());
+    }
+
+    private void etrn(List<SmtpTokens.Token> argv) {
+        SmtpCommand cmd = SmtpCommand.ETRN;
+        if (settings.heloRequired() && heloName == null) {
+            fail(cmd, "503 Error: send HELO/EHLO first");
+            return;
+        }
+        if (sender != null) {
+            fail(cmd, "503 Error: MAIL transaction in progress");
+            return;
+        }
+        if (argv.size() != 2) {
+            fail(cmd, "500 Syntax: ETRN domain");
+            return;
+        }
+        String site = argv.get(1).text();
+        if (site.startsWith("@") || site.startsWith("#")) {
+            site = site.substring(1);
+        }
+        if (!Dsn.validHostnameOrLiteral(site)) {
+            fail(cmd, "501 Error: invalid parameter syntax");
+            return;
+        }
+        // The queue run itself comes with the queue issue; Postfix's reply once the flush service took the request.
+        reply("250 Queuing started");
+        done(cmd, true);
+    }
+
+    private void fail(SmtpCommand command, String text) {
+        reply(text);
+        done(command, false);
+    }
+
+    /** Postfix's mail_reset() + rcpt_reset(): forgets the transaction; a message on its way is thrown away. */
+    private void resetTransaction() {
+        if (pipe != null) {
+            pipe.abort();
+            pipe = null;
+        }
+        sender = null;
+        mailParameters = Map.of();
+        smtputf8 = false;
+        recipients.clear();
+        lastRecipient = null;
+        rcptOvershoot = 0;
+        actions = Submission.Actions.NONE;
+        deferIfPermit = Optional.empty();
+        bdat = false;
+        bdatError = false;
+    }
+
+    // ------------------------------------------------------------------------------------------------ addresses
+
+    /**
+     * Postfix's extract_addr() for the common forms: {@code <addr>}, a bare address, a source route
+     * {@code <@a,@b:addr>} (dropped). Returns the address without brackets, or null when it is malformed (several
+     * addresses, unbalanced brackets, white space, or empty where it must not be).
+     */
+    static String extractAddress(String token, boolean allowEmpty) {
+        String text = token;
+        if (text.startsWith("<") && text.endsWith(">") && text.length() >= 2) {
+            text = text.substring(1, text.length() - 1);
+        }
+        if (text.startsWith("@")) {
+            int colon = text.indexOf(':');
+            if (colon >= 0) {
+                text = text.substring(colon + 1);
+            }
+        }
+        boolean quoted = false;
+        StringBuilder sb = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\\' && i + 1 < text.length()) {
+                sb.append(text.charAt(++i));
+                continue;
+            }
+            if (c == '"') {
+                quoted = !quoted;
+                continue;
+            }
+            if (!quoted && (c == '<' || c == '>' || c == ' ' || c == '\t' || c == ',' || c == ';' || c == '(' || c == ')')) {
+                return null;
+            }
+            sb.append(c);
+        }
+        if (quoted) {
+            return null;
+        }
+        String address = sb.toString();
+        if (address.isEmpty() && !allowEmpty) {
+            return null;
+        }
+        return address;
+    }
+
+    private static String joined(List<SmtpTokens.Token> argv, int from) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = from; i < argv.size(); i++) {
+            if (i > from) {
+                sb.append(' ');
+            }
+            sb.append(argv.get(i).text());
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------------------------------------ output
+
+    /**
+     * Queues one reply (several lines joined by CRLF). Once the session has made {@code smtpd_soft_error_limit}
+     * errors, each reply waits {@code smtpd_error_sleep_time} first, as Postfix's smtpd_chat_reply() sleeps; here
+     * the wait is scheduled, never slept, and input stays paused meanwhile. A 421 or 521 reply ends the session.
+     */
+    private void reply(String text) {
+        boolean hangup = text.startsWith("421") || text.startsWith("521");
+        boolean sleep = errorCount >= settings.softErrorLimit() && settings.errorSleepMillis() > 0;
+        if (delaying || sleep) {
+            // Each reply made at or above the soft limit sleeps on its own, as Postfix's smtpd_chat_reply() does;
+            // one queued behind a delay only for its order does not.
+            delayedReplies.add(new DelayedReply(text, sleep));
+            if (hangup) {
+                closeAfterDelay = true;
+                phase = Phase.CLOSING;
+                closedByServer = true;
+            }
+            if (!delaying) {
+                delaying = true;
+                if (decoder != null) {
+                    decoder.pause();
+                }
+                ctx.executor().schedule(this::endDelay, settings.errorSleepMillis(), TimeUnit.MILLISECONDS);
+            }
+            return;
+        }
+        if (hangup) {
+            closeWith(text);
+            return;
+        }
+        write(text);
+    }
+
+    private record DelayedReply(String text, boolean sleep) {
+    }
+
+    /** The head reply's sleep is over: writes it and what follows without a sleep of its own, then sleeps again. */
+    private void endDelay() {
+        write(delayedReplies.poll().text());
+        while (!delayedReplies.isEmpty() && !delayedReplies.peek().sleep()) {
+            write(delayedReplies.poll().text());
+        }
+        if (!delayedReplies.isEmpty()) {
+            flush();
+            ctx.executor().schedule(this::endDelay, settings.errorSleepMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        delaying = false;
+        if (closeAfterDelay) {
+            flushPending = false;
+            ctx.writeAndFlush(ctx.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        flush();
+        resumeLater();
+    }
+
+    private void write(String text) {
+        byte[] bytes = wire(text + "\r\n");
+        ByteBuf buf = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
+        ctx.write(buf, ctx.voidPromise());
+        flushPending = true;
+    }
+
+    /**
+     * A reply's bytes. Text from the client (an address echoed by VRFY, a reply naming a recipient) is held one char
+     * per byte, so it goes back byte for byte, as Postfix sends it; only text that did not come off the wire (a
+     * main.cf value with characters beyond U+00FF) is encoded as UTF-8.
+     */
+    static byte[] wire(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) > 0xff) {
+                return text.getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        return text.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private void flush() {
+        if (flushPending && ctx != null) {
+            flushPending = false;
+            ctx.flush();
+        }
+    }
+
+    /** Sends a last reply (with whatever is still unflushed before it) and closes once it is written. */
+    private void closeWith(String text) {
+        if (delaying || errorCount >= settings.softErrorLimit() && settings.errorSleepMillis() > 0) {
+            reply(text);
+            closeAfterDelay = true;
+            phase = Phase.CLOSING;
+            closedByServer = true;
+            return;
+        }
+        phase = Phase.CLOSING;
+        closedByServer = true;
+        ctx.channel().config().setAutoRead(false);
+        byte[] bytes = wire(text + "\r\n");
+        flushPending = false;
+        ctx.writeAndFlush(ctx.alloc().buffer(bytes.length).writeBytes(bytes)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Lets the decoder go on with the next command, from a fresh event-loop task (never nested in a read). */
+    private void resumeLater() {
+        ctx.executor().execute(() -> {
+            if (phase == Phase.COMMANDS && !commandPending && !delaying && decoder != null && decoder.isPaused()) {
+                decoder.resume();
+            }
+            updateReading();
+        });
+    }
+
+    /** Reads from the socket unless something says stop: closing, the client not reading, Cleanup behind, input piling up. */
+    private void updateReading() {
+        if (ctx == null) {
+            return;
+        }
+        boolean read = phase != Phase.CLOSING
+                && ctx.channel().isWritable()
+                && (pipe == null || pipe.pendingBytes() <= CleanupPipe.LOW_WATER
+                        || ctx.channel().config().isAutoRead() && pipe.pendingBytes() <= CleanupPipe.HIGH_WATER)
+                && (decoder == null || !decoder.isPaused() || decoder.buffered() <= SmtpLineDecoder.PAUSED_BUFFER_LIMIT);
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ logging
+
+    /** Postfix's log_whatsup(): {@code NOQUEUE: reject: RCPT from host[addr]: text; from=<> to=<> proto=ESMTP helo=<>}. */
+    private void logWhatsup(String whatsup, String text) {
+        StringBuilder sb = new StringBuilder("NOQUEUE: ").append(whatsup).append(": ").append(where).append(" from ")
+                .append(namaddr).append(": ").append(text).append(';');
+        if (sender != null) {
+            sb.append(" from=<").append(sender).append('>');
+        }
+        if (lastRecipient != null) {
+            sb.append(" to=<").append(lastRecipient).append('>');
+        }
+        sb.append(" proto=").append(protocol);
+        if (heloName != null) {
+            sb.append(" helo=<").append(heloName).append('>');
+        }
+        log.info(sb.toString());
     }
 
     /**
      * Postfix's default {@code smtpd_forbid_cmds = CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}}: HTTP verbs, and a
-     * verb that does not start with a letter. (The parameter itself, which may name tables, comes with the tables.)
+     * verb that does not start with a letter.
      */
     static boolean forbiddenByDefault(String verb) {
         char first = verb.charAt(0);
@@ -279,6 +1472,28 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             }
         }
         return true;
+    }
+
+    /** Whether the line's bytes (one char per byte) are valid UTF-8, as Postfix checks with smtputf8_enable. */
+    static boolean validUtf8(String latin1) {
+        boolean ascii = true;
+        for (int i = 0; i < latin1.length(); i++) {
+            if (latin1.charAt(i) >= 0x80) {
+                ascii = false;
+                break;
+            }
+        }
+        if (ascii) {
+            return true;
+        }
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1)));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
     }
 
     /** Postfix's escape(): printable ASCII as is (backslash doubled), C escapes for the rest, octal otherwise. */
@@ -305,26 +1520,6 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             }
         }
         return sb.toString();
-    }
-
-    /** Splits a command line on spaces and tabs, as Postfix's smtpd_token() does for commands without quoting. */
-    static List<String> tokens(String line) {
-        List<String> argv = new ArrayList<>();
-        int i = 0;
-        int n = line.length();
-        while (i < n) {
-            while (i < n && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
-                i++;
-            }
-            int start = i;
-            while (i < n && line.charAt(i) != ' ' && line.charAt(i) != '\t') {
-                i++;
-            }
-            if (i > start) {
-                argv.add(line.substring(start, i));
-            }
-        }
-        return argv;
     }
 
     /** {@code " ehlo=1 quit=1 commands=2"}: Postfix 3's per-command counters, {@code success/total} when they differ. */
@@ -364,35 +1559,8 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         return protocol;
     }
 
-    private void write(ChannelHandlerContext ctx, String reply) {
-        byte[] bytes = (reply + "\r\n").getBytes(StandardCharsets.UTF_8);
-        ByteBuf buf = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
-        ctx.write(buf, ctx.voidPromise());
-        flushPending = true;
-    }
-
-    private void flush(ChannelHandlerContext ctx) {
-        if (flushPending) {
-            flushPending = false;
-            ctx.flush();
-        }
-    }
-
-    /** Sends a last reply (with whatever is still unflushed before it) and closes once it is written. */
-    private void closeWith(ChannelHandlerContext ctx, String reply) {
-        phase = Phase.CLOSING;
-        closedByServer = true;
-        ctx.channel().config().setAutoRead(false);
-        byte[] bytes = (reply + "\r\n").getBytes(StandardCharsets.UTF_8);
-        flushPending = false;
-        ctx.writeAndFlush(ctx.alloc().buffer(bytes.length).writeBytes(bytes)).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private static String clientAddress(SocketAddress address) {
-        if (address instanceof InetSocketAddress isa && isa.getAddress() != null) {
-            return Addresses.text(isa.getAddress());
-        }
-        return String.valueOf(address);
+    Phase phase() {
+        return phase;
     }
 
     /** Postfix's printable(): anything but printable ASCII becomes '?'. */

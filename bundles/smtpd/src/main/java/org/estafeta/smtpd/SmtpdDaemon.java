@@ -13,6 +13,17 @@ import org.estafeta.master.daemon.DaemonInstance;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.estafeta.cleanup.Cleanup;
+import org.estafeta.dns.DnsResolver;
+import org.estafeta.restrictions.RestrictionEngine;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -25,7 +36,24 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * component.
  */
 @Component(service = Daemon.class, property = Daemon.COMMAND + "=smtpd")
-public final class SmtpdDaemon implements Daemon {
+public final class SmtpdDaemon implements Daemon, SmtpdServices {
+    /** Threads of the pool that runs Cleanup's blocking calls (each session uses at most one at a time). */
+    static final int WORKER_THREADS = 16;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile Cleanup cleanup;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile DnsResolver dns;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile RestrictionEngine restrictions;
+
+    private volatile ExecutorService workers;
+
     /** How long {@link DaemonInstance#stop()} waits for open sessions to end. */
     static final long STOP_WAIT_MILLIS = 5_000;
 
@@ -43,8 +71,32 @@ public final class SmtpdDaemon implements Daemon {
         this.stopWaitMillis = stopWaitMillis;
     }
 
+    @Override
+    public Cleanup cleanup() {
+        return cleanup;
+    }
+
+    @Override
+    public DnsResolver dns() {
+        return dns;
+    }
+
+    @Override
+    public RestrictionEngine restrictions() {
+        return restrictions;
+    }
+
+    @Override
+    public Executor workers() {
+        return workers;
+    }
+
     @Activate
     void activate() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), new DefaultThreadFactory("smtpd-worker", true));
+        pool.allowCoreThreadTimeOut(true);
+        workers = pool;
         group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("smtpd", true), NioIoHandler.newFactory());
     }
 
@@ -60,6 +112,10 @@ public final class SmtpdDaemon implements Daemon {
         if (g != null) {
             // Sessions still open end here, as Postfix's smtpd processes end when master stops.
             g.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        ExecutorService w = workers;
+        if (w != null) {
+            w.shutdown();
         }
     }
 
@@ -84,7 +140,7 @@ public final class SmtpdDaemon implements Daemon {
         String canonical = canonicalName(entry.service(), addresses);
         SmtpdInstance[] self = new SmtpdInstance[1];
         SmtpdInstance instance = new SmtpdInstance(entry, settings, log, g, stopWaitMillis, canonical,
-                () -> instances.remove(self[0]));
+                () -> instances.remove(self[0]), config, this);
         self[0] = instance;
         instance.bind(addresses);
         instances.add(instance);

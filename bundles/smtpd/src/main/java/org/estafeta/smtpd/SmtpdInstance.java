@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.MasterEntry;
 import org.estafeta.master.daemon.DaemonInstance;
 
@@ -40,10 +41,21 @@ final class SmtpdInstance implements DaemonInstance {
     private final List<Channel> listeners = new ArrayList<>();
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final Runnable onStop;
+    private final ConfigSnapshot config;
+    private final SmtpdServices services;
+    private final ClientLimits limits;
     private boolean stopped;
 
     SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
             String canonicalName, Runnable onStop) {
+        this(entry, settings, log, group, stopWaitMillis, canonicalName, onStop, null, SmtpdServices.NONE);
+    }
+
+    SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
+            String canonicalName, Runnable onStop, ConfigSnapshot config, SmtpdServices services) {
+        this.config = config;
+        this.services = services;
+        this.limits = new ClientLimits(settings.rateTimeUnitSeconds());
         this.entry = entry;
         this.settings = settings;
         this.log = log;
@@ -71,7 +83,7 @@ final class SmtpdInstance implements DaemonInstance {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast("timeout", new IdleStateHandler(settings.timeoutSeconds(), 0, 0, TimeUnit.SECONDS));
                         ch.pipeline().addLast("lines", new SmtpLineDecoder(settings.lineLengthLimit()));
-                        ch.pipeline().addLast("session", new SmtpSession(settings, log));
+                        ch.pipeline().addLast("session", new SmtpSession(settings, log, config, services, limits));
                     }
                 });
         for (InetSocketAddress address : addresses) {

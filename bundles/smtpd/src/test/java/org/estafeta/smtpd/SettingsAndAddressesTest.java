@@ -15,7 +15,7 @@ class SettingsAndAddressesTest {
 
     @Test
     void settingsFallBackToPostfixDefaultsForParametersTheRegistryDoesNotKnow() {
-        SmtpdSettings s = SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), FakeSnapshot.of("myhostname", "mx.example.org"));
+        SmtpdSettings s = SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), Defaults.of("myhostname", "mx.example.org"));
         assertEquals("mx.example.org", s.myhostname());
         assertEquals("mx.example.org ESMTP Estafeta", s.banner());
         assertEquals(300, s.timeoutSeconds());
@@ -25,27 +25,27 @@ class SettingsAndAddressesTest {
 
     @Test
     void settingsReadTheSnapshot() {
-        SmtpdSettings s = SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), FakeSnapshot.of(
+        SmtpdSettings s = SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), Defaults.of(
                 "myhostname", "mx.example.org", "mail_name", "Postfix", "smtpd_timeout", "5m",
                 "line_length_limit", "4096", "default_process_limit", "7"));
         assertEquals("mx.example.org ESMTP Postfix", s.banner());
         assertEquals(300, s.timeoutSeconds());
         assertEquals(4096, s.lineLengthLimit());
         assertEquals(7, s.processLimit());
-        assertEquals(3, SmtpdSettings.from(FakeSnapshot.inet("smtp", "3"), FakeSnapshot.of("default_process_limit", "7")).processLimit());
-        assertEquals(0, SmtpdSettings.from(FakeSnapshot.inet("smtp", "0"), FakeSnapshot.of()).processLimit());
+        assertEquals(3, SmtpdSettings.from(FakeSnapshot.inet("smtp", "3"), Defaults.of("default_process_limit", "7")).processLimit());
+        assertEquals(0, SmtpdSettings.from(FakeSnapshot.inet("smtp", "0"), Defaults.of()).processLimit());
     }
 
     @Test
     void badValuesAreRefusedNamingTheParameter() {
         assertEquals("invalid line_length_limit parameter value 100 < 512", assertThrows(IllegalArgumentException.class,
-                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), FakeSnapshot.of("line_length_limit", "100"))).getMessage());
+                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), Defaults.of("line_length_limit", "100"))).getMessage());
         assertEquals("invalid smtpd_timeout parameter value 0 < 1", assertThrows(IllegalArgumentException.class,
-                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), FakeSnapshot.of("smtpd_timeout", "0s"))).getMessage());
+                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), Defaults.of("smtpd_timeout", "0s"))).getMessage());
         assertEquals("bad numerical value for max_proc field: many", assertThrows(IllegalArgumentException.class,
-                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "many"), FakeSnapshot.of())).getMessage());
+                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "many"), Defaults.of())).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), FakeSnapshot.of("smtpd_timeout", "soon")))
+                () -> SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), Defaults.of("smtpd_timeout", "soon")))
                 .getMessage().contains("smtpd_timeout"));
     }
 

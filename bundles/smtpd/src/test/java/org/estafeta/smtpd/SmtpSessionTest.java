@@ -34,7 +34,7 @@ class SmtpSessionTest {
     }
 
     private static SmtpdSettings settings(String... params) {
-        return SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), FakeSnapshot.of(params));
+        return SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), Defaults.of(params));
     }
 
     /** A session as SmtpdInstance builds it, on an embedded channel whose client is 192.0.2.10. */
@@ -94,7 +94,7 @@ class SmtpSessionTest {
         open();
         writes();
         send("EHLO client.example.com\r\n");
-        assertEquals("250-mx.example.org\r\n250 ENHANCEDSTATUSCODES\r\n", output());
+        assertEquals("250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n250-ETRN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n", output());
         send("QUIT\r\n");
         assertEquals("221 2.0.0 Bye\r\n", output());
         assertFalse(channel.isOpen());
@@ -122,24 +122,6 @@ class SmtpSessionTest {
         channel.close();
         assertEquals("info: disconnect from " + CLIENT + " helo=1/2 ehlo=0/1 rset=1/2 noop=1 commands=3/6",
                 log.lines.get(log.lines.size() - 1));
-    }
-
-    @Test
-    void mailCommandsGetATemporaryRefusalSoNoMailIsAccepted() throws Exception {
-        open();
-        writes();
-        for (String command : List.of("MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "DATA", "BDAT 10 LAST",
-                "VRFY postmaster", "ETRN example.com", "STARTTLS", "AUTH PLAIN AGJvYgBzZWNyZXQ=")) {
-            send(command + "\r\n");
-            assertEquals(SmtpSession.NOT_AVAILABLE_YET + "\r\n", output(), command);
-        }
-        assertTrue(SmtpSession.NOT_AVAILABLE_YET.startsWith("4"));
-        send("XCLIENT ADDR=10.0.0.1\r\n");
-        assertEquals("550 5.7.0 Error: insufficient authorization\r\n", output());
-        send("QUIT\r\n");
-        writes();
-        assertEquals("info: disconnect from " + CLIENT + " xclient=0/1 starttls=0/1 auth=0/1 mail=0/1 rcpt=0/1"
-                + " data=0/1 bdat=0/1 vrfy=0/1 etrn=0/1 quit=1 commands=1/10", log.lines.get(log.lines.size() - 1));
     }
 
     @Test
@@ -190,18 +172,30 @@ class SmtpSessionTest {
         open();
         writes();
         send("\u00ff\u0001\\x\tgarbage\r\n");
+        // With smtputf8_enable = yes (the default), Postfix first refuses what is not UTF-8.
+        assertEquals("500 5.5.2 Error: bad UTF-8 syntax\r\n", output());
+        channel.finishAndReleaseAll(); // this session was still open: its disconnect lines come first
+        log.lines.clear();
+        open(settings("myhostname", "mx.example.org", "smtputf8_enable", "no"));
+        writes();
+        send("\u00ff\u0001\\x\tgarbage\r\n");
         assertEquals("221 2.7.0 Error: I can break rules, too. Goodbye.\r\n", output());
         assertEquals("warning: non-SMTP command from " + CLIENT + ": \\377\\001\\\\x\\tgarbage", log.lines.get(1));
     }
 
     @Test
     void pipelinedCommandsAreAnsweredInOrderAndNothingAfterQuit() throws Exception {
-        open();
+        // NOOP ends an RFC 2920 command group: with Postfix 3.9's default smtpd_forbid_unauth_pipelining = yes,
+        // QUIT waiting behind it is a protocol violation (see HostileInputTest); here the check is off.
+        open(settings("myhostname", "mx.example.org", "smtpd_forbid_unauth_pipelining", "no"));
         writes();
-        send("EHLO a.example\r\nNOOP\r\nQUIT\r\nNOOP\r\nHELO b\r\n");
-        assertEquals("250-mx.example.org\r\n250 ENHANCEDSTATUSCODES\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n", output());
+        send("EHLO a.example\r\n");
+        output();
+        send("MAIL FROM:<a@example.org>\r\nRSET\r\nNOOP\r\nQUIT\r\nNOOP\r\n");
+        assertEquals("250 2.1.0 Ok\r\n250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n", output());
         assertFalse(channel.isOpen());
-        assertTrue(log.lines.get(log.lines.size() - 1).endsWith(" ehlo=1 noop=1 quit=1 commands=3"));
+        assertTrue(log.lines.get(log.lines.size() - 1).endsWith(" ehlo=1 mail=1 rset=1 noop=1 quit=1 commands=5"),
+                log.lines.toString());
     }
 
     @Test
@@ -212,8 +206,10 @@ class SmtpSessionTest {
         assertEquals("", output());
         send("OP\r");
         assertEquals("", output());
-        send("\nNOOP\n");
-        assertEquals("250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n", output());
+        send("\n");
+        assertEquals("250 2.0.0 Ok\r\n", output());
+        send("NOOP\n");
+        assertEquals("250 2.0.0 Ok\r\n", output());
     }
 
     @Test

@@ -105,12 +105,16 @@ class SmtpdDaemonTest {
     void bindsGreetsAnswersQuitAndStops() throws Exception {
         int port = freePort();
         DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"),
-                FakeSnapshot.of("myhostname", "test.example", "smtpd_banner", "test.example ESMTP Estafeta"));
+                Defaults.of("myhostname", "test.example", "smtpd_banner", "test.example ESMTP Estafeta"));
         assertEquals("smtpd listening on 127.0.0.1:" + port, instance.describe());
         try (Client c = new Client(port)) {
             assertEquals("220 test.example ESMTP Estafeta", c.read());
             assertEquals("250-test.example", c.command("EHLO client.example"));
-            assertEquals("250 ENHANCEDSTATUSCODES", c.read());
+            for (String word : List.of("PIPELINING", "SIZE 10240000", "VRFY", "ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
+                    "SMTPUTF8")) {
+                assertEquals("250-" + word, c.read());
+            }
+            assertEquals("250 CHUNKING", c.read());
             assertEquals("221 2.0.0 Bye", c.command("QUIT"));
             assertNull(c.read(), "server closes after QUIT");
         }
@@ -122,7 +126,7 @@ class SmtpdDaemonTest {
         assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
         assertEquals("smtpd stopped (was listening on 127.0.0.1:" + port + ")", instance.describe());
         // A reload stops the old instance and at once starts a new one on the same port.
-        DaemonInstance again = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "new.example"));
+        DaemonInstance again = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), Defaults.of("myhostname", "new.example"));
         try (Client c = new Client(port)) {
             assertEquals("220 new.example ESMTP Estafeta", c.read());
         }
@@ -133,7 +137,7 @@ class SmtpdDaemonTest {
     void barePortListensOnInetInterfaces() throws Exception {
         int port = freePort();
         DaemonInstance instance = daemon.start(FakeSnapshot.inet(String.valueOf(port), "-"),
-                FakeSnapshot.of("myhostname", "test.example", "inet_interfaces", "loopback-only"));
+                Defaults.of("myhostname", "test.example", "inet_interfaces", "loopback-only"));
         assertEquals("smtpd listening on 127.0.0.1:" + port, instance.describe());
         try (Client c = new Client(port)) {
             assertEquals("220 test.example ESMTP Estafeta", c.read());
@@ -148,7 +152,7 @@ class SmtpdDaemonTest {
             MasterEntry entry = new MasterEntry(String.valueOf(port), "inet", "n", "-", "n", "-", "-", "smtpd",
                     Map.of(), List.of(), "/test/master.cf", 3);
             Exception e = assertThrows(Exception.class,
-                    () -> daemon.start(entry, FakeSnapshot.of("inet_interfaces", "127.0.0.1")));
+                    () -> daemon.start(entry, Defaults.of("inet_interfaces", "127.0.0.1")));
             assertEquals(port + "/inet 127.0.0.1:" + port + ": bind: Address already in use", e.getMessage());
         }
     }
@@ -156,20 +160,20 @@ class SmtpdDaemonTest {
     @Test
     void configurationErrorsNameTheEntry() {
         Exception e = assertThrows(IllegalArgumentException.class,
-                () -> daemon.start(FakeSnapshot.inet("smtpx", "-"), FakeSnapshot.of()));
+                () -> daemon.start(FakeSnapshot.inet("smtpx", "-"), Defaults.of()));
         assertTrue(e.getMessage().startsWith("smtpx/inet: unknown service name \"smtpx\""), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> daemon.start(FakeSnapshot.inet("127.0.0.1:2525", "-"), FakeSnapshot.of("line_length_limit", "10")));
+                () -> daemon.start(FakeSnapshot.inet("127.0.0.1:2525", "-"), Defaults.of("line_length_limit", "10")));
         assertEquals("127.0.0.1:2525/inet: invalid line_length_limit parameter value 10 < 512", e.getMessage());
         MasterEntry unix = new MasterEntry("smtpd", "unix", "n", "-", "n", "-", "-", "smtpd", Map.of(), List.of(), "m", 1);
-        e = assertThrows(IllegalArgumentException.class, () -> daemon.start(unix, FakeSnapshot.of()));
+        e = assertThrows(IllegalArgumentException.class, () -> daemon.start(unix, Defaults.of()));
         assertEquals("smtpd/unix: smtpd supports only inet entries (this one is unix)", e.getMessage());
     }
 
     @Test
     void stopClosesTheListenerAndLetsOpenSessionsFinish() throws Exception {
         int port = freePort();
-        DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "t.example"));
+        DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), Defaults.of("myhostname", "t.example"));
         Client c = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", c.read());
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(instance::stop);
@@ -195,7 +199,7 @@ class SmtpdDaemonTest {
         daemon = new SmtpdDaemon(log, 300);
         daemon.activate();
         int port = freePort();
-        DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "t.example"));
+        DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), Defaults.of("myhostname", "t.example"));
         Client c = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", c.read());
         long start = System.nanoTime();
@@ -208,7 +212,7 @@ class SmtpdDaemonTest {
     void maxprocMakesTheNextClientWaitForAFreeSlotAsPostfixMasterDoes() throws Exception {
         int port = freePort();
         SmtpdInstance instance = (SmtpdInstance) daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "1"),
-                FakeSnapshot.of("myhostname", "t.example"));
+                Defaults.of("myhostname", "t.example"));
         Client first = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", first.read());
         Client second = new Client(port); // the TCP connection completes: it waits in the listen queue
@@ -226,7 +230,7 @@ class SmtpdDaemonTest {
     void defaultProcessLimitAppliesWhenMaxprocIsADash() throws Exception {
         int port = freePort();
         SmtpdInstance instance = (SmtpdInstance) daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"),
-                FakeSnapshot.of("myhostname", "t.example", "default_process_limit", "2"));
+                Defaults.of("myhostname", "t.example", "default_process_limit", "2"));
         Client a = new Client(port);
         Client b = new Client(port);
         assertEquals("220 t.example ESMTP Estafeta", a.read());
@@ -243,7 +247,7 @@ class SmtpdDaemonTest {
     @Test
     void idleClientIsDisconnectedAfterSmtpdTimeout() throws Exception {
         int port = freePort();
-        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), FakeSnapshot.of("myhostname", "t.example", "smtpd_timeout", "1s"));
+        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), Defaults.of("myhostname", "t.example", "smtpd_timeout", "1s"));
         try (Client c = new Client(port)) {
             assertEquals("220 t.example ESMTP Estafeta", c.read());
             long start = System.nanoTime();
@@ -262,8 +266,8 @@ class SmtpdDaemonTest {
         daemon.activate();
         int port1 = freePort();
         int port2 = freePort();
-        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port1, "-"), FakeSnapshot.of("myhostname", "t.example"));
-        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port2, "-"), FakeSnapshot.of("myhostname", "t.example"));
+        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port1, "-"), Defaults.of("myhostname", "t.example"));
+        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port2, "-"), Defaults.of("myhostname", "t.example"));
         Client c1 = new Client(port1);
         Client c2 = new Client(port2);
         assertEquals("220 t.example ESMTP Estafeta", c1.read());

@@ -19,5 +19,12 @@ public interface Restriction {
     /** Service property naming the restriction. */
     String NAME = "estafeta.restriction";
 
+    /**
+     * Service property: how many words after the restriction's name in main.cf belong to it (an Integer, default
+     * 0), as {@code reject_rbl_client zen.example.org} takes one. They reach {@link #evaluate} as
+     * {@link RestrictionRequest#arguments()}.
+     */
+    String ARGUMENTS = "estafeta.restriction.arguments";
+
     RestrictionVerdict evaluate(RestrictionRequest request, PluginContext context);
 }

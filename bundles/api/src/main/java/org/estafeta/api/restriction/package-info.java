@@ -2,7 +2,7 @@
  * Access restrictions usable in the {@code smtpd_*_restrictions} lists of main.cf.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.estafeta.api.restriction;
 
 import org.osgi.annotation.bundle.Export;

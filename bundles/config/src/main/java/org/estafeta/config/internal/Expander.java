@@ -266,7 +266,11 @@ final class Expander {
                 cp++;
             }
             e.op = buf.substring(opStart, cp);
-            if (!List.of("==", "!=", "<", "<=", ">", ">=").contains(e.op)) {
+            if (buf.startsWith("level", cp)) { // Postfix 3.6's <level, <=level ...: compatibility levels
+                e.op += "level";
+                cp += 5;
+            }
+            if (!List.of("==", "!=", "<", "<=", ">", ">=").contains(e.op.replace("level", ""))) {
                 throw new SyntaxError("unknown operator in attribute expression: \"" + buf + "\"");
             }
             cp = skipWs(buf, cp);
@@ -352,7 +356,10 @@ final class Expander {
 
     private static boolean compare(String left, String op, String right) {
         int c;
-        if (!left.isEmpty() && !right.isEmpty() && left.chars().allMatch(Character::isDigit)
+        if (op.endsWith("level")) {
+            op = op.substring(0, op.length() - 5);
+            c = java.util.Arrays.compare(compatLevel(left), compatLevel(right));
+        } else if (!left.isEmpty() && !right.isEmpty() && left.chars().allMatch(Character::isDigit)
                 && right.chars().allMatch(Character::isDigit)) {
             c = new java.math.BigInteger(left).compareTo(new java.math.BigInteger(right));
         } else {
@@ -366,6 +373,20 @@ final class Expander {
             case ">" -> c > 0;
             default -> c >= 0;
         };
+    }
+
+    /** Postfix's compat_level_from_string: {@code major[.minor[.patch]]}, compared part by part (3.10 &gt; 3.9). */
+    private static int[] compatLevel(String text) {
+        String t = text.strip();
+        if (!t.matches("\\d{1,9}(\\.\\d{1,9}){0,2}")) {
+            throw new SyntaxError("bad compatibility level: \"" + text + "\"");
+        }
+        String[] parts = t.split("\\.");
+        int[] out = new int[3];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = Integer.parseInt(parts[i]);
+        }
+        return out;
     }
 
     private static final class Expand implements Action {

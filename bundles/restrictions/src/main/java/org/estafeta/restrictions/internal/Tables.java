@@ -1,0 +1,81 @@
+package org.estafeta.restrictions.internal;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+import org.estafeta.api.table.LookupResult;
+import org.estafeta.api.table.LookupTable;
+import org.estafeta.api.table.TableOpenException;
+import org.estafeta.tables.TableService;
+import org.slf4j.Logger;
+
+/**
+ * The tables one evaluation uses, opened through the {@link TableService} on first use and closed when the
+ * evaluation ends (each handle is ours; the shared table stays open for others).
+ */
+final class Tables implements AutoCloseable {
+    /**
+     * Table types whose keys are patterns (Postfix's DICT_FLAG_PATTERN): they see only the full key of a lookup,
+     * never the partial keys (parent domains, shorter network prefixes, {@code user@}), and keys are not folded.
+     */
+    static final Set<String> PATTERN_TYPES = Set.of("regexp", "pcre", "cidr", "posix-regexp");
+
+    private final TableService service;
+    private final Logger log;
+    private final Map<String, Object> open = new LinkedHashMap<>();
+
+    Tables(TableService service, Logger log) {
+        this.service = service;
+        this.log = log;
+    }
+
+    static boolean isPattern(String spec) {
+        int colon = spec.indexOf(':');
+        return colon > 0 && PATTERN_TYPES.contains(HostNames.lower(spec.substring(0, colon)));
+    }
+
+    /**
+     * Looks {@code key} up in {@code spec}. A partial key (parent domain, network prefix, {@code user@}) is not
+     * asked of pattern tables, as Postfix's DICT_FLAG_FIXED. Keys are folded to lower case for fixed-string tables.
+     * A table that cannot be opened answers every lookup with a temporary failure (and says why, once).
+     */
+    LookupResult lookup(String spec, String key, boolean partial) {
+        boolean pattern = isPattern(spec);
+        if (partial && pattern) {
+            return LookupResult.notFound();
+        }
+        Object table = open.computeIfAbsent(spec, this::openTable);
+        if (table instanceof LookupTable t) {
+            return t.lookup(pattern ? key : HostNames.lower(key));
+        }
+        return LookupResult.temporaryFailure((String) table);
+    }
+
+    private Object openTable(String spec) {
+        if (service == null) {
+            log.warn("{}: table lookups are unavailable: the tables bundle is not running", spec);
+            return spec + ": no table service";
+        }
+        try {
+            return service.open(spec);
+        } catch (TableOpenException | RuntimeException e) {
+            log.warn("{}: {}", spec, e.getMessage());
+            return spec + ": " + e.getMessage();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Object t : open.values()) {
+            if (t instanceof LookupTable table) {
+                try {
+                    table.close();
+                } catch (RuntimeException e) {
+                    log.warn("closing a table handle: {}", e.toString());
+                }
+            }
+        }
+        open.clear();
+    }
+}
