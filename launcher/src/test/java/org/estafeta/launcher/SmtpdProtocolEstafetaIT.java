@@ -14,9 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link SmtpdProtocolScenarios} against the gateway (feature {@code minimal}), with the main.cf and smtpd line
- * Postfix gets in {@link SmtpdProtocolPostfixIT}. Scenarios that fail until the SMTP issue's server part lands
- * are overridden below with {@code @Tag("pending-smtpd")}, which the failsafe configuration leaves out; the
- * assertions are the same ones, unchanged. Remove an override once its scenario passes.
+ * Postfix gets in {@link SmtpdProtocolPostfixIT}. Scenarios that need a message to be queued
+ * fail until the queue issue provides the Cleanup service; they are overridden below with
+ * {@code @Tag("pending-queue")}, which the failsafe configuration leaves out. The assertions are the same ones,
+ * unchanged. Remove an override once its scenario passes.
  */
 class SmtpdProtocolEstafetaIT extends SmtpdProtocolScenarios {
     static final int PORT = 27126;
@@ -46,78 +47,15 @@ class SmtpdProtocolEstafetaIT extends SmtpdProtocolScenarios {
         return PORT;
     }
 
-    // ---- pending: each fails today because the server part of issue 3 is not in yet (MAIL, RCPT, DATA, VRFY
-    // answer "451 4.3.2 Error: mail acceptance is not available yet"; EHLO advertises ENHANCEDSTATUSCODES only).
-    // Same assertions as the Postfix run; delete an override when its scenario passes.
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void ehloCapabilitiesWithSwaks() throws Exception {
-        super.ehloCapabilitiesWithSwaks();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void ehloCapabilitiesWithSmtplib() throws Exception {
-        super.ehloCapabilitiesWithSmtplib();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void heloIsRequiredBeforeMail() throws Exception {
-        super.heloIsRequiredBeforeMail();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void vrfyIsDisabled() throws Exception {
-        super.vrfyIsDisabled();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void declaredSizeOverTheLimitIsRefused() throws Exception {
-        super.declaredSizeOverTheLimitIsRefused();
-    }
+    // ---- pending: these need a message to be queued, and the gateway has no Cleanup service until the queue
+    // issue lands: DATA is answered "451 4.3.0 Error: queue file write error" where Postfix says 354. Same
+    // assertions as the Postfix run; delete an override when its scenario passes.
 
     @Test
     @Tag(PENDING)
     @Override
     void contentOverTheLimitIsRefusedAtTheEndOfData() throws Exception {
         super.contentOverTheLimitIsRefusedAtTheEndOfData();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void recipientLimit() throws Exception {
-        super.recipientLimit();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void badSyntax() throws Exception {
-        super.badSyntax();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void rsetEndsTheTransaction() throws Exception {
-        super.rsetEndsTheTransaction();
-    }
-
-    @Test
-    @Tag(PENDING)
-    @Override
-    void commandsOutOfOrder() throws Exception {
-        super.commandsOutOfOrder();
     }
 
     @Test
