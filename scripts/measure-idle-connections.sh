@@ -29,6 +29,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$TMP/conf" "$TMP/var"
 cat > "$TMP/conf/main.cf" <<CF
+compatibility_level = 3.6
 inet_interfaces = loopback-only
 mynetworks = 127.0.0.0/8
 # idle clients must not be timed out or refused while the measurement runs

@@ -76,6 +76,7 @@ class GatewayIT {
         consolePassword = "pw-" + UUID.randomUUID();
         Files.writeString(conf.resolve("main.cf"), String.join("\n",
                 "# GatewayIT",
+                "compatibility_level = 3.6",
                 "inet_interfaces = loopback-only",
                 "mynetworks = 127.0.0.0/8",
                 "estafeta_webconsole_listen = 127.0.0.1:" + HTTP_PORT,

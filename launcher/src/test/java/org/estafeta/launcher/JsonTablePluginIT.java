@@ -53,6 +53,7 @@ class JsonTablePluginIT {
         Files.writeString(table, "{\n  \"example.com\": \"smtp:[relay.example.com]:25\",\n  \"Example.ORG\": \"error:no mail here\"\n}\n");
         Files.writeString(conf.resolve("main.cf"), String.join("\n",
                 "# JsonTablePluginIT: a configuration that needs the json: table type",
+                "compatibility_level = 3.6",
                 "inet_interfaces = loopback-only",
                 "transport_maps = json:" + table,
                 ""));

@@ -89,7 +89,8 @@ class ReloadIT {
     }
 
     private static void writeMainCf(String... lines) throws IOException {
-        Files.writeString(conf.resolve("main.cf"), String.join("\n", lines) + "\n");
+        // compatibility_level last, so that the line numbers the assertions name are those of `lines`
+        Files.writeString(conf.resolve("main.cf"), String.join("\n", lines) + "\ncompatibility_level = 3.6\n");
     }
 
     private static String banner() {

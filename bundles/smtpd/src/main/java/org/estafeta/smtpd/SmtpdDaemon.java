@@ -137,6 +137,15 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(entry.id() + ": " + e.getMessage(), e);
         }
+        // Postfix's smtpd refuses to start on a configuration that would relay for everyone (and on other
+        // broken restriction settings); so does this one, with Postfix's message, rather than run an open relay.
+        RestrictionEngine engine = restrictions;
+        if (engine != null) {
+            List<String> errors = engine.configurationErrors(config);
+            if (!errors.isEmpty()) {
+                throw new IllegalArgumentException(entry.id() + ": fatal: " + String.join("; fatal: ", errors));
+            }
+        }
         String canonical = canonicalName(entry.service(), addresses);
         SmtpdInstance[] self = new SmtpdInstance[1];
         SmtpdInstance instance = new SmtpdInstance(entry, settings, log, g, stopWaitMillis, canonical,

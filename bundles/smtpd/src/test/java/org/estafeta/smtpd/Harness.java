@@ -253,9 +253,12 @@ final class Harness implements SmtpdServices, AutoCloseable {
             now.forEach(Runnable::run);
         }
 
+        /** What configurationErrors answers (Postfix's fatal texts); empty: the configuration is fine. */
+        volatile List<String> configurationErrors = List.of();
+
         @Override
         public List<String> configurationErrors(ConfigSnapshot snapshot) {
-            return List.of();
+            return configurationErrors;
         }
 
         static Decision dunno(SessionFacts facts) {

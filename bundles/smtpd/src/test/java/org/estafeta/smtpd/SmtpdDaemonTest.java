@@ -171,6 +171,23 @@ class SmtpdDaemonTest {
     }
 
     @Test
+    void refusesToStartOnAConfigurationThatWouldRelayForEveryone() throws Exception {
+        Harness.FakeEngine engine = new Harness.FakeEngine();
+        engine.configurationErrors = List.of("in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions,"
+                + " specify at least one working instance of: reject_unauth_destination, defer_unauth_destination,"
+                + " reject, defer, defer_if_permit or check_relay_domains");
+        daemon.restrictions = engine;
+        int port = freePort();
+        Exception e = assertThrows(IllegalArgumentException.class,
+                () -> daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), Defaults.of()));
+        assertEquals("127.0.0.1:" + port + "/inet: fatal: " + engine.configurationErrors.get(0), e.getMessage());
+        // nothing listens
+        assertThrows(java.io.IOException.class, () -> new java.net.Socket("127.0.0.1", port).close());
+        engine.configurationErrors = List.of();
+        daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), Defaults.of()).stop();
+    }
+
+    @Test
     void stopClosesTheListenerAndLetsOpenSessionsFinish() throws Exception {
         int port = freePort();
         DaemonInstance instance = daemon.start(FakeSnapshot.inet("127.0.0.1:" + port, "-"), Defaults.of("myhostname", "t.example"));

@@ -170,6 +170,16 @@ public final class RestrictionEngineComponent implements RestrictionEngine {
         try {
             p.execute(() -> {
                 try {
+                    // smtpd refuses to start on a configuration with errors; this guards the sessions of an
+                    // instance that started before the engine was there to ask: never relay for everyone
+                    if (list.equals(RECIPIENT)) {
+                        List<String> errors = configurationErrors(snapshot);
+                        if (!errors.isEmpty()) {
+                            log.warn("{}: fatal: {}", facts.namaddr(), errors.get(0));
+                            result.complete(serverError(facts));
+                            return;
+                        }
+                    }
                     result.complete(evaluateNow(list, facts, snapshot));
                 } catch (RuntimeException | Error e) {
                     log.warn("{}: restriction evaluation failed: {}", list, e.toString());
