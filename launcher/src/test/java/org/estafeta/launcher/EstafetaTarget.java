@@ -8,13 +8,6 @@ import java.net.Socket;
 
 /** What the Estafeta side of the differential tests shares. */
 final class EstafetaTarget {
-    /**
-     * The JUnit tag of differential tests whose Estafeta side needs a message queued, which waits for the queue issue's Cleanup service; failsafe
-     * leaves it out by default ({@code it.excludedGroups} in launcher/pom.xml). Run them with
-     * {@code mvn -o -pl launcher verify -Dit.excludedGroups= -Dgroups=pending-queue}.
-     */
-    static final String PENDING = "pending-queue";
-
     private EstafetaTarget() {
     }
 

@@ -1018,10 +1018,12 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         } else if (outcome instanceof CleanupPipe.Outcome.Rejected rejected) {
             reply(rejected.reply().toString());
         } else {
+            boolean storage = false;
             if (outcome instanceof CleanupPipe.Outcome.Failed failed) {
                 log.warn("NOQUEUE: cleanup: " + failed.cause());
+                storage = failed.cause() instanceof org.estafeta.cleanup.InsufficientStorageException;
             }
-            reply(QUEUE_WRITE_ERROR);
+            reply(storage ? "452 4.3.1 Insufficient system storage" : QUEUE_WRITE_ERROR);
         }
         boolean wasBdatChunkError = isBdat && !chunkLast;
         resetTransaction();

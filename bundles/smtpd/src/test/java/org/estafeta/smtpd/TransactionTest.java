@@ -153,6 +153,18 @@ class TransactionTest {
     }
 
     @Test
+    void storageShortageIs452AndNothingIsClaimed() {
+        cleanup.failCommit(new org.estafeta.cleanup.InsufficientStorageException("queue file write error: No space left on device", null));
+        open();
+        envelope();
+        h.ask("DATA\r\n");
+        assertEquals("452 4.3.1 Insufficient system storage\r\n", h.ask("hello\r\n.\r\n"));
+        assertTrue(cleanup.committed().isEmpty());
+        assertFalse(h.log.lines.stream().anyMatch(l -> l.contains("client=")), h.log.lines.toString());
+        assertEquals("503 5.5.1 Error: need MAIL command\r\n", h.ask("RCPT TO:<b@example.net>\r\n"));
+    }
+
+    @Test
     void openAndWriteFailuresAre451Too() {
         cleanup.failOpen(new IOException("no queue directory"));
         open();

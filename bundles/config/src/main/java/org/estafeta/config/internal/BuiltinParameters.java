@@ -105,6 +105,8 @@ public final class BuiltinParameters {
             text("smtpd_helo_required", "no", "require HELO or EHLO before MAIL (`503 5.5.1 Error: send HELO/EHLO first`) and ETRN"),
             text("disable_vrfy_command", "no", "refuse VRFY (`502 5.5.1 VRFY command is disabled`) and leave it out of the EHLO reply"),
             text("message_size_limit", "10240000", "the largest message in bytes (0: no limit); advertised as `SIZE` in the EHLO reply"),
+            text("header_size_limit", "102400", "the most bytes cleanup takes as one message header (and as the header section); the rest is body"),
+            text("always_add_missing_headers", "no", "`yes`: cleanup adds a missing Message-Id and Date header to all mail, remote mail included"),
             text("smtpd_recipient_limit", "1000", "recipients per message; beyond it `452 4.5.3 Error: too many recipients`"),
             text("smtpd_recipient_overshoot_limit", "1000", "recipients beyond `smtpd_recipient_limit` not counted as errors"),
             text("smtpd_soft_error_limit", "10", "errors after which each reply waits `smtpd_error_sleep_time`"),

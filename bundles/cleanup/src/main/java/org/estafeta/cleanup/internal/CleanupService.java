@@ -1,0 +1,120 @@
+package org.estafeta.cleanup.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.TextStyle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.estafeta.cleanup.Cleanup;
+import org.estafeta.cleanup.InsufficientStorageException;
+import org.estafeta.cleanup.Submission;
+import org.estafeta.config.ConfigSource;
+import org.estafeta.queue.Envelope;
+import org.estafeta.queue.QueueName;
+import org.estafeta.queue.QueueStore;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * cleanup - the {@link Cleanup} service: writes each message to a queue file through the {@link QueueStore},
+ * with Postfix's Received header on top, and acknowledges only once the file is durable in {@code incoming/}
+ * ({@code hold/} for an access HOLD action). Logs as Postfix's cleanup does ({@code ID: message-id=<...>}).
+ */
+@Component(service = Cleanup.class, immediate = true)
+public final class CleanupService implements Cleanup {
+    private static final Logger log = LoggerFactory.getLogger("cleanup");
+    private static final DateTimeFormatter MAIL_DATE =
+            DateTimeFormatter.ofPattern("EEE, ppd MMM yyyy HH:mm:ss xx", Locale.US);
+
+    private final QueueStore store;
+    private final ConfigSource config;
+    private final java.time.Clock clock;
+
+    @org.osgi.service.component.annotations.Activate
+    public CleanupService(@Reference QueueStore store, @Reference ConfigSource config) {
+        this(store, config, java.time.Clock.systemDefaultZone());
+    }
+
+    CleanupService(QueueStore store, ConfigSource config, java.time.Clock clock) {
+        this.store = store;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    @Override
+    public Stream open(Submission s) throws IOException {
+        CleanupSettings settings = CleanupSettings.from(config.current());
+        Instant arrival = clock.instant();
+        List<Envelope.Recipient> rcpts = new ArrayList<>();
+        for (Submission.Recipient r : s.recipients()) {
+            rcpts.add(new Envelope.Recipient(r.address(), r.notifyOn(), r.originalRecipient(), Envelope.Status.PENDING));
+        }
+        List<Envelope.Action> actions = new ArrayList<>();
+        s.actions().hold().ifPresent(v -> actions.add(new Envelope.Action("hold", v)));
+        s.actions().discard().ifPresent(v -> actions.add(new Envelope.Action("discard", v)));
+        s.actions().filter().ifPresent(v -> actions.add(new Envelope.Action("filter", v)));
+        s.actions().redirect().ifPresent(v -> actions.add(new Envelope.Action("redirect", v)));
+        s.actions().prependHeaders().forEach(v -> actions.add(new Envelope.Action("prepend", v)));
+        Envelope envelope = new Envelope(arrival.getEpochSecond() * 1_000_000 + arrival.getNano() / 1_000, s.sender(),
+                Map.copyOf(s.mailParameters()), rcpts,
+                new Envelope.Client(s.client().address(), s.client().hostname(), s.client().helo(), s.protocol()),
+                actions);
+        QueueStore.Writer writer;
+        try {
+            writer = store.create(envelope);
+        } catch (IOException e) {
+            log.warn("queue file create error: {}: {}", store.directory(), e.getMessage());
+            throw QueueStore.isStorageShortage(e)
+                    ? new InsufficientStorageException("queue file create error: " + e.getMessage(), e) : e;
+        }
+        QueueName target = s.actions().hold().isPresent() ? QueueName.HOLD : QueueName.INCOMING;
+        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target);
+        try {
+            StringBuilder top = new StringBuilder();
+            for (String p : s.actions().prependHeaders()) {
+                top.append(p).append("\r\n");
+            }
+            top.append(received(s, settings, writer.id(), arrival));
+            byte[] b = top.toString().getBytes(StandardCharsets.UTF_8);
+            writer.write(b, 0, b.length);
+        } catch (IOException | RuntimeException e) {
+            writer.abort();
+            throw e instanceof IOException io && QueueStore.isStorageShortage(io)
+                    ? new InsufficientStorageException("queue file write error: " + e.getMessage(), e)
+                    : e instanceof IOException io2 ? io2 : new IOException(e);
+        }
+        s.actions().hold().ifPresent(reason -> log.info("{}: hold: {}", writer.id(), reason));
+        return stream;
+    }
+
+    /** Postfix's smtpd Received header, folded as Postfix folds it. */
+    static String received(Submission s, CleanupSettings settings, String id, Instant arrival) {
+        String helo = s.client().helo().isEmpty() ? s.client().hostname() : s.client().helo();
+        StringBuilder sb = new StringBuilder();
+        sb.append("Received: from ").append(helo).append(" (").append(s.client().hostname()).append(" [")
+                .append(s.client().address()).append("])\r\n");
+        sb.append("\tby ").append(settings.myhostname()).append(" (").append(settings.mailName()).append(") with ")
+                .append(s.protocol()).append(" id ").append(id);
+        if (s.recipients().size() == 1) {
+            sb.append("\r\n\tfor <").append(s.recipients().get(0).address()).append(">; ").append(mailDate(arrival));
+        } else {
+            sb.append(";\r\n\t").append(mailDate(arrival));
+        }
+        return sb.append("\r\n").toString();
+    }
+
+    /** Postfix's mail_date(): {@code Tue,  3 Nov 2026 05:28:15 +0000 (UTC)}, in local time. */
+    static String mailDate(Instant t) {
+        ZonedDateTime z = t.atZone(ZoneId.systemDefault());
+        return MAIL_DATE.format(z) + " (" + z.getZone().getDisplayName(TextStyle.SHORT, Locale.US) + ")";
+    }
+}

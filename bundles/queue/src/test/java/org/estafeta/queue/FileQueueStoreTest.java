@@ -1,0 +1,163 @@
+package org.estafeta.queue;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileQueueStoreTest {
+    @TempDir
+    Path dir;
+
+    static Envelope envelope() {
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("SIZE", "123");
+        params.put("ENVID", "a b=c+d");
+        params.put("SMTPUTF8", "");
+        return new Envelope(1_764_000_000_123_456L, "s\u00e9nder@example.org", params,
+                List.of(new Envelope.Recipient("a@example.net", List.of("SUCCESS", "FAILURE"),
+                                Optional.of("rfc822;a@example.net"), Envelope.Status.PENDING),
+                        new Envelope.Recipient("b@example.net", List.of(), Optional.empty(), Envelope.Status.DONE)),
+                new Envelope.Client("192.0.2.1", "mail.example.org", "helo name", "ESMTP"),
+                List.of(new Envelope.Action("hold", "too suspicious"), new Envelope.Action("prepend", "X-A: 1")));
+    }
+
+    @Test
+    void roundTripKeepsEnvelopeAndContent() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueStore.Writer w = store.create(envelope());
+        byte[] content = "Subject: x\r\n\r\nbody\r\nEND 0\r\n".getBytes(StandardCharsets.US_ASCII);
+        w.write(content, 0, content.length);
+        w.commit(QueueName.INCOMING);
+        assertEquals(List.of(w.id()), store.list(QueueName.INCOMING));
+        QueueStore.QueuedMessage m = store.read(QueueName.INCOMING, w.id());
+        assertEquals(envelope(), m.envelope());
+        assertEquals(content.length, m.contentLength());
+        try (InputStream in = m.content()) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+    }
+
+    @Test
+    void nothingAppearsInAnyQueueBeforeCommitAndAbortLeavesNothing() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueStore.Writer w = store.create(envelope());
+        w.write(new byte[100_000], 0, 100_000);
+        for (QueueName q : QueueName.values()) {
+            assertTrue(store.list(q).isEmpty(), q.toString());
+            try (var s = Files.list(dir.resolve(q.directory()))) {
+                assertEquals(0, s.count(), q.toString());
+            }
+        }
+        w.abort();
+        try (var s = Files.walk(dir)) {
+            assertTrue(s.allMatch(Files::isDirectory), "abort leaves no file");
+        }
+    }
+
+    @Test
+    void idsAreUniqueAndSortableUnderConcurrency() throws Exception {
+        FileQueueStore store = new FileQueueStore(dir);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<String>> futures = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            futures.add(pool.submit(() -> {
+                QueueStore.Writer w = store.create(envelope());
+                w.commit(QueueName.INCOMING);
+                return w.id();
+            }));
+        }
+        Set<String> ids = new HashSet<>();
+        for (Future<String> f : futures) {
+            String id = f.get();
+            assertTrue(QueueId.isValid(id), id);
+            assertTrue(ids.add(id), "duplicate " + id);
+        }
+        pool.shutdown();
+        assertEquals(400, store.list(QueueName.INCOMING).size());
+        // sorting the IDs as strings sorts them by time
+        List<String> a = List.of(QueueId.of(1_000_000_000_000_000L, 5), QueueId.of(1_000_000_000_000_001L, 1),
+                QueueId.of(1_000_000_001_000_000L, 0), QueueId.of(2_000_000_000_999_999L, 99));
+        List<String> sorted = new ArrayList<>(a);
+        Collections.shuffle(sorted);
+        Collections.sort(sorted);
+        assertEquals(a, sorted);
+    }
+
+    @Test
+    void recoveryRemovesUncommittedSavesCorruptAndRequeuesActive() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        // a commit that never happened: left in tmp/
+        QueueStore.Writer unfinished = store.create(envelope());
+        unfinished.write(new byte[] {'x'}, 0, 1);
+        // a committed file, then moved to active (as if qmgr was delivering it at the crash)
+        QueueStore.Writer w = store.create(envelope());
+        w.commit(QueueName.INCOMING);
+        Files.move(dir.resolve("incoming").resolve(w.id()), dir.resolve("active").resolve(w.id()));
+        // a file in a queue without its commit marker (truncated)
+        QueueStore.Writer t = store.create(envelope());
+        t.write("hello\r\n".getBytes(StandardCharsets.US_ASCII), 0, 7);
+        t.commit(QueueName.DEFERRED);
+        Path truncated = dir.resolve("deferred").resolve(t.id());
+        byte[] all = Files.readAllBytes(truncated);
+        Files.write(truncated, java.util.Arrays.copyOf(all, all.length - 5));
+        // a file with a commit marker but a garbled envelope
+        QueueStore.Writer c = store.create(envelope());
+        c.commit(QueueName.INCOMING);
+        Path garbled = dir.resolve("incoming").resolve(c.id());
+        byte[] g = Files.readAllBytes(garbled);
+        g[3] = 'X';
+        Files.write(garbled, g);
+
+        FileQueueStore.Recovery r = new FileQueueStore(dir).recover();
+        assertEquals(List.of(t.id()), r.removed().stream().filter(QueueId::isValid).toList());
+        assertEquals(2, r.removed().size(), r.toString()); // the tmp file and the truncated one
+        assertEquals(List.of(c.id()), r.corrupted());
+        assertEquals(List.of(w.id()), r.requeued());
+        assertEquals(List.of(w.id()), store.list(QueueName.INCOMING));
+        assertEquals(List.of(c.id()), store.list(QueueName.CORRUPT));
+        assertTrue(store.list(QueueName.ACTIVE).isEmpty());
+        assertTrue(store.list(QueueName.DEFERRED).isEmpty());
+        try (var s = Files.list(dir.resolve(FileQueueStore.WORK_DIRECTORY))) {
+            assertEquals(0, s.count());
+        }
+        assertEquals(envelope(), store.read(QueueName.INCOMING, w.id()).envelope());
+    }
+
+    @Test
+    void contentDamageIsDetectedOnRead() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueStore.Writer w = store.create(envelope());
+        byte[] content = "Subject: x\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+        w.write(content, 0, content.length);
+        w.commit(QueueName.INCOMING);
+        Path p = dir.resolve("incoming").resolve(w.id());
+        byte[] b = Files.readAllBytes(p);
+        int at = b.length - QueueFileFormat.TRAILER_LENGTH - 3;
+        b[at] = (byte) (b[at] ^ 1);
+        Files.write(p, b);
+        try (InputStream in = store.read(QueueName.INCOMING, w.id()).content()) {
+            assertThrows(IOException.class, in::readAllBytes);
+        }
+    }
+}
