@@ -5,7 +5,7 @@
  * {@link org.estafeta.api.plugin.PluginContext}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.estafeta.config;
 
 import org.osgi.annotation.bundle.Export;

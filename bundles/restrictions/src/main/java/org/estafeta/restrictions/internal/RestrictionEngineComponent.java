@@ -1,6 +1,5 @@
 package org.estafeta.restrictions.internal;
 
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +19,7 @@ import org.estafeta.api.restriction.Restriction;
 import org.estafeta.api.restriction.RestrictionRequest;
 import org.estafeta.api.restriction.RestrictionVerdict;
 import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.config.SnapshotPluginContext;
 import org.estafeta.dns.DnsResolver;
 import org.estafeta.restrictions.Decision;
 import org.estafeta.restrictions.RestrictionEngine;
@@ -196,24 +196,7 @@ public final class RestrictionEngineComponent implements RestrictionEngine {
 
     /** Evaluates on the calling thread (the worker). */
     Decision evaluateNow(String list, SessionFacts facts, ConfigSnapshot snapshot) {
-        PluginContext context = new PluginContext() {
-            private final System.Logger logger = new Slf4jSystemLogger(log);
-
-            @Override
-            public System.Logger logger() {
-                return logger;
-            }
-
-            @Override
-            public Optional<String> parameter(String name) {
-                return snapshot.get(name);
-            }
-
-            @Override
-            public Clock clock() {
-                return Clock.systemDefaultZone();
-            }
-        };
+        PluginContext context = new SnapshotPluginContext(snapshot, LOGGER);
         try (Tables t = new Tables(tables, log)) {
             Evaluation e = new Evaluation(facts, new Params(snapshot), t, dns, name -> plugin(name, context), log,
                     DNS_WAIT_MILLIS);

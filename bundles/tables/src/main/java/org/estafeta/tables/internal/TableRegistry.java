@@ -165,7 +165,7 @@ public final class TableRegistry implements TableService {
             if (shared == null || shared.factory != best) {
                 replaced = shared;
                 ConfigSource source = config;
-                shared = new SharedTable(spec, best, new SnapshotPluginContext(source == null ? null : source.current()));
+                shared = new SharedTable(spec, best, new org.estafeta.config.SnapshotPluginContext(source == null ? null : source.current(), LOGGER));
                 cache.put(key, shared);
             }
             shared.acquire();

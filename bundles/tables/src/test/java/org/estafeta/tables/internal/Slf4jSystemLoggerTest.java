@@ -1,5 +1,7 @@
 package org.estafeta.tables.internal;
 
+import org.estafeta.config.Slf4jSystemLogger;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +11,7 @@ import java.util.List;
 import org.estafeta.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;
 
+/** The plugin logger adapter (bundle config) as table plugins use it. */
 class Slf4jSystemLoggerTest {
     @Test
     void levelsAndFormatsReachSlf4j() {

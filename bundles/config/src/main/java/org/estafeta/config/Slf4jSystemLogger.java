@@ -1,4 +1,4 @@
-package org.estafeta.tables.internal;
+package org.estafeta.config;
 
 import java.text.MessageFormat;
 import java.util.ResourceBundle;
@@ -6,11 +6,11 @@ import java.util.ResourceBundle;
 import org.slf4j.Logger;
 
 /** A {@link System.Logger} that writes to an slf4j logger, so that plugin lines land in the maillog. */
-final class Slf4jSystemLogger implements System.Logger {
+public final class Slf4jSystemLogger implements System.Logger {
     private final String name;
     private final Logger log;
 
-    Slf4jSystemLogger(String name, Logger log) {
+    public Slf4jSystemLogger(String name, Logger log) {
         this.name = name;
         this.log = log;
     }
