@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.estafeta.launcher.log.Maillog;
+import org.estafeta.queue.QueueAdmin;
+import org.estafeta.queue.QueueCommands;
 
 /**
  * The {@code estafeta} command. Every subcommand takes {@code -c CONFDIR} (default: the distribution's
@@ -37,7 +39,10 @@ public final class Main {
               plugins                 installed bundles and the Estafeta services they provide
               postconf [-n|-d|-x] [name ...]   show parameters, as Postfix's postconf
               postmap -q KEY TYPE:NAME         look up KEY in a table of the running gateway
-              postqueue, postsuper, sendmail   not supported yet
+              postqueue -p | -f | -i ID | -s SITE     the queue listing (mailq); flush
+              postsuper -d|-h|-H|-r ID|ALL [queue...]  delete, hold, release, requeue
+              postcat [-e|-h|-b] -q ID ...     a queued message: envelope and content
+              sendmail                         not supported yet
             Every command takes -c CONFDIR, the directory holding main.cf and master.cf.""";
 
     private final PrintStream out;
@@ -123,6 +128,9 @@ public final class Main {
                             varDir);
                 case "postqueue":
                 case "postsuper":
+                    return queueCommand(confOption(args));
+                case "postcat":
+                    return postcat(confOption(args));
                 case "sendmail":
                     return fatal("not supported yet");
                 default:
@@ -167,6 +175,113 @@ public final class Main {
             }
         }
         return rest;
+    }
+
+    /** Takes only {@code -c DIR} out of the arguments (postqueue's {@code -f} is its own). */
+    private List<String> confOption(List<String> args) throws GatewayException {
+        List<String> rest = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("-c")) {
+                if (i + 1 >= args.size()) {
+                    throw new GatewayException("option -c needs an argument");
+                }
+                confDir = Path.of(args.get(++i));
+            } else {
+                rest.add(args.get(i));
+            }
+        }
+        return rest;
+    }
+
+    /**
+     * postqueue and postsuper: through the running gateway's control socket, or on the files when it is stopped
+     * (the same {@link QueueCommands} code either way). Messages as Postfix's: {@code postsuper: ID: removed}.
+     */
+    private int queueCommand(List<String> args) throws GatewayException {
+        Settings s = locateGateway();
+        if (PidLock.isLocked(s.pidFile()) && ControlClient.exists(s.controlSocket())) {
+            for (String a : args) {
+                if (a.isEmpty() || a.chars().anyMatch(Character::isWhitespace)) {
+                    err.println(command + ": fatal: the control protocol cannot carry an argument with white space: \""
+                            + a + "\"");
+                    return 1;
+                }
+            }
+            ControlClient.Answer a;
+            try {
+                a = ControlClient.request(s.controlSocket(),
+                        (command + " " + String.join(" ", args)).strip(), Duration.ofSeconds(300));
+            } catch (IOException e) {
+                err.println(command + ": fatal: control socket " + s.controlSocket() + ": " + e.getMessage());
+                return QueueCommands.EX_UNAVAILABLE;
+            }
+            for (String line : a.lines()) {
+                if (line.startsWith("2 ")) {
+                    err.println(line.substring(2));
+                } else {
+                    out.println(line.startsWith("1 ") ? line.substring(2) : line);
+                }
+            }
+            return a.exit();
+        }
+        QueueAdmin admin = offlineQueue(s);
+        if (admin == null) {
+            return 1;
+        }
+        QueueCommands.Output o;
+        if (command.equals("postqueue")) {
+            if (args.contains("-p")) {
+                err.println("postqueue: warning: Mail system is down -- accessing queue directly"
+                        + " (Connect to the Estafeta control socket " + s.controlSocket() + ": not running)");
+            }
+            o = QueueCommands.postqueue(args, admin, java.time.ZoneId.systemDefault());
+        } else {
+            o = QueueCommands.postsuper(args, admin);
+        }
+        print(o);
+        return o.exit();
+    }
+
+    private QueueAdmin offlineQueue(Settings s) {
+        if (!Files.isDirectory(s.queueDirectory())) {
+            err.println(command + ": fatal: chdir " + s.queueDirectory() + ": No such file or directory");
+            return null;
+        }
+        return new QueueAdmin(s.queueDirectory());
+    }
+
+    private void print(QueueCommands.Output o) {
+        for (QueueCommands.Line l : o.lines()) {
+            if (l.stderr()) {
+                out.flush();
+                err.println(l.text());
+            } else {
+                out.println(l.text());
+            }
+        }
+        out.flush();
+    }
+
+    /**
+     * postcat -q ID: reads the queue file itself, running gateway or not, as Postfix's postcat does (a committed
+     * file is never changed but for the recipient status bytes, and moves are atomic renames).
+     */
+    private int postcat(List<String> args) throws GatewayException {
+        Settings s = locateGateway();
+        QueueAdmin admin = offlineQueue(s);
+        if (admin == null) {
+            return 1;
+        }
+        QueueCommands.Output o;
+        try {
+            o = QueueCommands.postcat(args, admin, java.time.ZoneId.systemDefault(), out);
+        } catch (IOException e) {
+            out.flush();
+            err.println("postcat: fatal: " + e.getMessage());
+            return 1;
+        }
+        print(o);
+        return o.exit();
     }
 
     private int fatal(String message) {

@@ -11,6 +11,8 @@ import org.estafeta.config.ConfigException;
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.ConfigWarning;
 import org.estafeta.master.internal.ControlServer.Reply;
+import org.estafeta.queue.QueueAdmin;
+import org.estafeta.queue.QueueCommands;
 import org.estafeta.tables.TableService;
 import org.estafeta.tables.UnsupportedTableTypeException;
 
@@ -38,6 +40,9 @@ final class ControlCommands implements ControlServer.Handler {
 
         List<Plugins.BundleInfo> bundles();
 
+        /** The queue the QueueStore service works on; empty while no QueueStore is registered. */
+        Optional<java.nio.file.Path> queueDirectory();
+
         /** Stops the framework; called after the reply to {@code stop} is written. */
         void stopFramework();
     }
@@ -63,13 +68,43 @@ final class ControlCommands implements ControlServer.Handler {
                 return rest.isEmpty() ? new Reply(Plugins.format(master.bundles()), 0) : usage("plugins");
             case "lookup":
                 return lookup(rest);
+            case "postqueue":
+            case "postsuper":
+                return queueCommand(verb, rest);
             case "stop":
                 return rest.isEmpty() ? new Reply(List.of("stopping"), 0, master::stopFramework) : usage("stop");
             default:
                 return new Reply(List.of("error: unknown request: " + (verb.isEmpty() ? "(empty)" : verb)
-                        + " (known: status, reload, plugins, lookup, stop)"), 1);
+                        + " (known: status, reload, plugins, lookup, postqueue, postsuper, stop)"), 1);
         }
     }
+
+    /**
+     * {@code postqueue ARGS} and {@code postsuper ARGS}: the queue bundle's {@link QueueCommands} on the running
+     * gateway's queue. Each answer line is {@code 1 TEXT} (standard output) or {@code 2 TEXT} (standard error).
+     */
+    private Reply queueCommand(String verb, String rest) {
+        Optional<java.nio.file.Path> dir = master.queueDirectory();
+        if (dir.isEmpty()) {
+            return new Reply(List.of("2 " + verb + ": fatal: the queue is not available: no QueueStore"
+                    + " (bundle org.estafeta.queue) is active"), QueueCommands.EX_UNAVAILABLE);
+        }
+        List<String> args = rest.isEmpty() ? List.of() : List.of(rest.split(" "));
+        QueueAdmin admin = new QueueAdmin(dir.get());
+        QueueCommands.Output o = verb.equals("postqueue")
+                ? QueueCommands.postqueue(args, admin, java.time.ZoneId.systemDefault())
+                : QueueCommands.postsuper(args, admin);
+        List<String> lines = new ArrayList<>();
+        for (QueueCommands.Line l : o.lines()) {
+            lines.add((l.stderr() ? "2 " : "1 ") + l.text());
+            if (l.stderr() && verb.equals("postsuper")) {
+                queueLog.info("{}", l.text().substring("postsuper: ".length()));
+            }
+        }
+        return new Reply(lines, o.exit());
+    }
+
+    private static final org.slf4j.Logger queueLog = org.slf4j.LoggerFactory.getLogger("postsuper");
 
     private static Reply usage(String text) {
         return new Reply(List.of("usage: " + text), 1);

@@ -11,6 +11,7 @@ import org.estafeta.config.ConfigException;
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.ConfigSource;
 import org.estafeta.master.daemon.Daemon;
+import org.estafeta.queue.QueueStore;
 import org.estafeta.tables.TableService;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -46,6 +47,10 @@ public final class MasterComponent implements ControlCommands.Master {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile TableService tables;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile QueueStore queue;
 
     private BundleContext context;
     private ControlServer control;
@@ -162,6 +167,12 @@ public final class MasterComponent implements ControlCommands.Master {
     @Override
     public List<Plugins.BundleInfo> bundles() {
         return Plugins.read(context);
+    }
+
+    @Override
+    public Optional<Path> queueDirectory() {
+        QueueStore q = queue;
+        return q == null ? Optional.empty() : Optional.of(q.directory());
     }
 
     @Override

@@ -101,6 +101,32 @@ class ControlSocketTest {
         }
     }
 
+    volatile java.nio.file.Path queueStore;
+
+    @Test
+    void queueCommandsWorkOnTheQueueAndSeparateOutputFromDiagnostics() throws Exception {
+        List<String> none = ask("postqueue -p");
+        assertEquals("exit 69", none.get(none.size() - 1), none.toString());
+        assertTrue(none.get(0).startsWith("2 postqueue: fatal: the queue is not available"), none.toString());
+
+        java.nio.file.Path q = queue.resolve("spool");
+        org.estafeta.queue.FileQueueStore store = new org.estafeta.queue.FileQueueStore(q);
+        queueStore = q;
+        org.estafeta.queue.QueueStore.Writer w = store.create(new org.estafeta.queue.Envelope(1_764_000_000_000_000L,
+                "s@example.org", Map.of(), List.of(new org.estafeta.queue.Envelope.Recipient("r@example.net",
+                        List.of(), Optional.empty(), org.estafeta.queue.Envelope.Status.PENDING)),
+                new org.estafeta.queue.Envelope.Client("", "", "", "SMTP"), List.of()));
+        w.write(new byte[] {'x'}, 0, 1);
+        w.commit(org.estafeta.queue.QueueName.INCOMING);
+        List<String> list = ask("postqueue -p");
+        assertTrue(list.get(1).startsWith("1 " + w.id() + " "), list.toString());
+        assertEquals(List.of("2 postsuper: " + w.id() + ": placed on hold", "2 postsuper: Placed on hold: 1 message",
+                "exit 0"), ask("postsuper -h " + w.id()));
+        assertEquals(List.of(w.id()), store.list(org.estafeta.queue.QueueName.HOLD));
+        assertEquals(List.of("2 postsuper: Deleted: 1 message", "exit 0"), ask("postsuper -d ALL"));
+        assertEquals(List.of("1 Mail queue is empty", "exit 0"), ask("postqueue -p"));
+    }
+
     private final ControlCommands.Master master = new ControlCommands.Master() {
         @Override
         public long pid() {
@@ -138,6 +164,11 @@ class ControlSocketTest {
                     new Plugins.BundleInfo(12, "ACTIVE", "org.estafeta.plugin.json-table", "0.1.0.SNAPSHOT",
                             List.of(new Plugins.ServiceInfo(List.of("org.estafeta.api.table.LookupTableFactory"),
                                     Map.of("estafeta.table.type", "json")))));
+        }
+
+        @Override
+        public Optional<java.nio.file.Path> queueDirectory() {
+            return Optional.ofNullable(queueStore);
         }
 
         @Override
