@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need from Debian's packages: a JDK (17+) and Maven to build, and the
-# real peers the integration tests talk to (postfix, swaks, chromium, dnsmasq, python3 for smtplib). Idempotent: when everything is there it
+# real peers the integration tests talk to (postfix and postfix-pcre for postmap -q pcre:, swaks, chromium, dnsmasq, python3 for smtplib). Idempotent: when everything is there it
 # returns at once without touching apt. Runs as root (or through sudo).
 #
 # Postfix is installed with "No configuration", so it never starts a system mail service; the tests run private
 # instances of it (see ../docs and /work/shared/notes/real-peers.md).
 set -euo pipefail
 
-want=(postfix swaks chromium maven dnsmasq-base python3)
+want=(postfix postfix-pcre swaks chromium maven dnsmasq-base python3)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"

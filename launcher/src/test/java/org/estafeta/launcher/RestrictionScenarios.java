@@ -85,7 +85,10 @@ abstract class RestrictionScenarios {
                 "line_length_limit=512"),
         /** one connection at a time per client outside mynetworks (smtpd_client_event_limit_exceptions). */
         ONE_CONNECTION(100,
-                "smtpd_client_connection_count_limit=1");
+                "smtpd_client_connection_count_limit=1"),
+        /** access(5) tables as inline:{...} (main.cf's table_access class): client, sender, recipient checks. */
+        ACCESS_TABLES(110,
+                "smtpd_recipient_restrictions=table_access");
 
         final int offset;
         final List<String> overrides;
@@ -114,8 +117,16 @@ abstract class RestrictionScenarios {
                 "    reject_unknown_recipient_domain",
                 "    permit_mynetworks",
                 "    reject_unauth_destination",
-                "smtpd_restriction_classes = insiders_only",
+                "smtpd_restriction_classes = insiders_only, table_access",
                 "insiders_only = permit_mynetworks, reject",
+                "# access(5) tables written inline (the inline: type; Estafeta's table-simple bundle)",
+                "table_access =",
+                "    check_client_access inline:{ 127.0.0.1=OK }",
+                "    check_sender_access inline:{ {blocked@good.test = REJECT sender blocked here},",
+                "        {slow@good.test = 450 4.7.1 try again later}, good.test=DUNNO, ok@mx-only.test=OK }",
+                "    check_recipient_access inline:{ {nobody@univ.es = REJECT no such person},",
+                "        {later@univ.es = 451 4.3.0 mailbox busy}, open@univ.es=OK }",
+                "    reject",
                 "# Estafeta's resolver (Postfix warns that it does not know this parameter, and uses /etc/resolv.conf)",
                 "estafeta_dns_servers = " + dnsServer,
                 "");
@@ -381,6 +392,53 @@ abstract class RestrictionScenarios {
                 "504 5.5.2 <x@localhost>: Recipient address rejected: need fully-qualified address",
                 "250 2.1.5 Ok",
                 "221 2.0.0 Bye"), smtplib(Profile.CLASS, INSIDE, session));
+    }
+
+    // ---- access(5) tables: check_client_access, check_sender_access, check_recipient_access with inline: ------
+
+    /**
+     * From outside: the sender table rejects (5xx and 4xx texts), accepts ({@code OK} ends the restriction list) or
+     * says {@code DUNNO} (the domain entry stops the lookups, the recipient table decides); then {@code reject}.
+     */
+    @Test
+    void accessTablesFromOutside() throws Exception {
+        assertEquals(List.of(
+                "554 5.7.1 <blocked@good.test>: Sender address rejected: sender blocked here",
+                "450 4.7.1 <slow@good.test>: Sender address rejected: try again later",
+                "250 2.1.5 Ok",
+                "554 5.7.1 <nobody@univ.es>: Recipient address rejected: no such person",
+                "451 4.3.0 <later@univ.es>: Recipient address rejected: mailbox busy",
+                "250 2.1.5 Ok",
+                "554 5.7.1 <user@univ.es>: Recipient address rejected: Access denied",
+                "221 2.0.0 Bye"), smtplib(Profile.ACCESS_TABLES, OUTSIDE,
+                "s.ehlo('mail.good.test')",
+                "s.mail('blocked@good.test')",
+                "show(*s.rcpt('user@univ.es'))",
+                "s.rset()",
+                "s.mail('slow@good.test')",
+                "show(*s.rcpt('user@univ.es'))",
+                "s.rset()",
+                "s.mail('ok@mx-only.test')",
+                "show(*s.rcpt('user@univ.es'))",
+                "s.rset()",
+                "s.mail('a@good.test')",
+                "show(*s.rcpt('nobody@univ.es'))",
+                "show(*s.rcpt('later@univ.es'))",
+                "show(*s.rcpt('open@univ.es'))",
+                "show(*s.rcpt('user@univ.es'))",
+                "show(*s.quit())"));
+    }
+
+    /** From inside: the client table's {@code OK} for 127.0.0.1 comes first, so neither sender nor recipient is refused. */
+    @Test
+    void accessTablesClientOkFromInside() throws Exception {
+        assertEquals(List.of("250 2.1.0 Ok", "250 2.1.5 Ok", "250 2.1.5 Ok", "221 2.0.0 Bye"),
+                smtplib(Profile.ACCESS_TABLES, INSIDE,
+                        "s.ehlo('mail.good.test')",
+                        "show(*s.mail('blocked@good.test'))",
+                        "show(*s.rcpt('nobody@univ.es'))",
+                        "show(*s.rcpt('user@univ.es'))",
+                        "show(*s.quit())"));
     }
 
     // ---- smtpd_data_restrictions -----------------------------------------------------------------------------

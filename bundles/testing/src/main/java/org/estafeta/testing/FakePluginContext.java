@@ -1,0 +1,80 @@
+package org.estafeta.testing;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.ResourceBundle;
+import org.estafeta.api.plugin.PluginContext;
+
+/** A plugin context for tests: a clock moved by hand and a logger that keeps its WARNING lines. */
+public final class FakePluginContext implements PluginContext {
+    public long millis = 1_000_000;
+    public final List<String> warnings = new ArrayList<>();
+
+    private final Clock clock = new Clock() {
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+    };
+
+    private final System.Logger logger = new System.Logger() {
+        @Override
+        public String getName() {
+            return "test";
+        }
+
+        @Override
+        public boolean isLoggable(Level level) {
+            return true;
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
+            record(level, msg);
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String format, Object... params) {
+            record(level, params == null || params.length == 0 ? format
+                    : java.text.MessageFormat.format(format, params));
+        }
+
+        private void record(Level level, String msg) {
+            if (level == Level.WARNING) {
+                synchronized (warnings) {
+                    warnings.add(msg);
+                }
+            }
+        }
+    };
+
+    @Override
+    public System.Logger logger() {
+        return logger;
+    }
+
+    @Override
+    public Optional<String> parameter(String name) {
+        return Optional.empty();
+    }
+
+    @Override
+    public Clock clock() {
+        return clock;
+    }
+}
