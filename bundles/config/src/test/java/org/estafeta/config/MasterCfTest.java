@@ -69,8 +69,8 @@ class MasterCfTest {
         assertEquals("mx.example.org ESMTP Estafeta", s.value("smtpd_banner")); // the global snapshot is unchanged
         assertEquals("relay/x", s.forService(s.services().get(1)).value("syslog_name"));
         // warnings name the line of the -o that sets a parameter not supported yet
-        assertTrue(s.warnings().contains(new ConfigWarning(dir.resolve("master.cf").toString(), 5,
-                "parameter not supported yet: smtpd_tls_security_level=encrypt")), s.warnings()::toString);
+        assertTrue(s.warnings().contains(new ConfigWarning(dir.resolve("master.cf").toString(), 6,
+                "parameter not supported yet: smtpd_sasl_auth_enable=yes")), s.warnings()::toString);
     }
 
     @Test

@@ -67,6 +67,18 @@ final class SmtpLineDecoder extends ByteToMessageDecoder {
         return buf.toString(buf.readerIndex(), Math.min(max, buf.readableBytes()), StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * Throws away what the client sent and was not read as a command yet: after STARTTLS, plaintext pipelined behind
+     * the command must never be taken as commands of the TLS session (CVE-2011-0411; Postfix purges it too).
+     * Returns how many bytes were dropped.
+     */
+    int discardBuffered() {
+        ByteBuf buf = internalBuffer();
+        int n = buf.readableBytes();
+        buf.skipBytes(n);
+        return n;
+    }
+
     boolean isPaused() {
         return paused;
     }

@@ -30,11 +30,14 @@ import org.estafeta.dns.Outcome;
 import org.estafeta.restrictions.Decision;
 import org.estafeta.restrictions.RestrictionEngine;
 import org.estafeta.restrictions.SessionFacts;
+import org.estafeta.tls.ServerTls;
+import org.estafeta.tls.TlsPolicy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -84,6 +87,9 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     private final ConfigSnapshot config;
     private final SmtpdServices services;
     private final ClientLimits limits;
+    private final SmtpdTls starttls;
+    /** STARTTLS completed: the rest of the session is encrypted. */
+    private boolean tlsActive;
 
     private final int[] success = new int[SmtpCommand.values().length];
     private final int[] total = new int[SmtpCommand.values().length];
@@ -140,6 +146,12 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     }
 
     SmtpSession(SmtpdSettings settings, SmtpdLog log, ConfigSnapshot config, SmtpdServices services, ClientLimits limits) {
+        this(settings, log, config, services, limits, SmtpdTls.OFF);
+    }
+
+    SmtpSession(SmtpdSettings settings, SmtpdLog log, ConfigSnapshot config, SmtpdServices services, ClientLimits limits,
+            SmtpdTls starttls) {
+        this.starttls = starttls;
         this.settings = settings;
         this.log = log;
         this.config = config;
@@ -294,7 +306,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        if (cause instanceof IOException) {
+        if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
             // The client reset the connection: channelInactive logs "lost connection after ...".
             context.close();
             return;
@@ -404,7 +416,22 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             closeWith("554 5.5.0 Error: SMTP protocol synchronization");
             return;
         }
+        if (starttls.level() == TlsPolicy.ENCRYPT && !tlsActive && !preTls(command)) {
+            // Postfix's smtpd_proto(): with smtpd_tls_security_level = encrypt, only SMTPD_CMD_FLAG_PRE_TLS commands
+            reply("530 5.7.0 Must issue a STARTTLS command first");
+            errorCount++;
+            afterCommand();
+            return;
+        }
         execute(command, argv);
+    }
+
+    /** Postfix's SMTPD_CMD_FLAG_PRE_TLS: what a client may send before STARTTLS at level encrypt. */
+    static boolean preTls(SmtpCommand command) {
+        return switch (command) {
+            case HELO, EHLO, XCLIENT, XFORWARD, STARTTLS, RSET, NOOP, QUIT -> true;
+            default -> false;
+        };
     }
 
     /** Postfix's smtpd_flag_ill_pipelining(): true (once per session) when input waits after the current command. */
@@ -548,7 +575,10 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             words.add("VRFY");
         }
         words.add("ETRN");
-        // STARTTLS and AUTH come here (TLS/SASL issue), in Postfix's position.
+        if (starttls.offered() && !tlsActive) {
+            words.add("STARTTLS");
+        }
+        // AUTH comes here (SASL), in Postfix's position.
         words.add("ENHANCEDSTATUSCODES");
         words.add("8BITMIME");
         words.add("DSN");
@@ -559,10 +589,107 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         return words;
     }
 
-    /** STARTTLS: the TLS/SASL issue's place. Postfix without TLS configured answers this. */
+    /**
+     * STARTTLS (RFC 3207), as Postfix's starttls_cmd(): the replies in Postfix's order, then {@code 220 2.0.0 Ready
+     * to start TLS}, whatever the client pipelined behind the command thrown away (the 2011 command injection), a
+     * Netty SslHandler in front of the pipeline (its handshake tasks run on the worker pool, never on the event
+     * loop), and once the handshake is done the session forgets HELO/EHLO and the transaction.
+     */
     private void starttls(List<SmtpTokens.Token> argv) {
-        reply("502 5.5.1 Error: command not implemented");
-        done(SmtpCommand.STARTTLS, false);
+        SmtpCommand cmd = SmtpCommand.STARTTLS;
+        if (argv.size() != 1) {
+            fail(cmd, "501 5.5.4 Syntax: STARTTLS");
+            return;
+        }
+        if (tlsActive) {
+            fail(cmd, "554 5.5.1 Error: TLS already active");
+            return;
+        }
+        if (!starttls.offered()) {
+            fail(cmd, starttls.level().offered() ? "454 4.7.0 TLS not available due to local problem"
+                    : "502 5.5.1 Error: command not implemented");
+            return;
+        }
+        pending();
+        starttls.context().whenCompleteAsync((tls, e) -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            if (e != null) {
+                reply("454 4.7.0 TLS not available due to local problem");
+                done(cmd, false);
+                flush();
+                return;
+            }
+            startTls(tls);
+        }, ctx.executor());
+    }
+
+    private void startTls(ServerTls tls) {
+        SslHandler ssl;
+        try {
+            ssl = new SslHandler(tls.newEngine(), true, services.workers());
+        } catch (RuntimeException e) {
+            log.warn("cannot start TLS for " + namaddr + ": " + e);
+            reply("454 4.7.0 TLS not available due to local problem");
+            done(SmtpCommand.STARTTLS, false);
+            flush();
+            return;
+        }
+        ssl.setHandshakeTimeoutMillis(TimeUnit.SECONDS.toMillis(settings.timeoutSeconds()));
+        // Whatever replies are still unwritten go out in plaintext first, then the 220 (SslHandler's startTls mode
+        // leaves its first write in plaintext).
+        flush();
+        if (decoder != null && decoder.buffered() > 0) {
+            // RFC 3207 section 4: plaintext sent after STARTTLS is not a command of the TLS session.
+            log.info("improper command pipelining after STARTTLS from " + namaddr + ": " + escape(decoder.peek(100)));
+            decoder.discardBuffered();
+        }
+        ctx.pipeline().addFirst("tls", ssl);
+        byte[] ready = wire("220 2.0.0 Ready to start TLS\r\n");
+        ctx.writeAndFlush(ctx.alloc().buffer(ready.length).writeBytes(ready));
+        ssl.handshakeFuture().addListener(f -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                Throwable cause = f.cause();
+                log.info("SSL_accept error from " + namaddr + ": " + (cause.getMessage() != null ? cause.getMessage() : cause));
+                reason = REASON_LOST_CONNECTION;
+                phase = Phase.CLOSING;
+                ctx.close();
+                return;
+            }
+            tlsActive = true;
+            if (starttls.loglevel() >= 1) {
+                javax.net.ssl.SSLSession session = ssl.engine().getSession();
+                int bits = cipherBits(session.getCipherSuite());
+                log.info("Anonymous TLS connection established from " + namaddr + ": " + session.getProtocol()
+                        + " with cipher " + session.getCipherSuite() + " (" + bits + "/" + bits + " bits)");
+            }
+            // RFC 3207 section 4.2: discard all knowledge obtained from the client (Postfix: helo_reset, mail_reset)
+            heloName = null;
+            resetTransaction();
+            done(SmtpCommand.STARTTLS, true);
+        });
+    }
+
+    /** The symmetric key size a JSSE cipher suite name implies, for Postfix's {@code (256/256 bits)}. */
+    static int cipherBits(String suite) {
+        if (suite.contains("_256_") || suite.contains("CHACHA20")) {
+            return 256;
+        }
+        if (suite.contains("_128_")) {
+            return 128;
+        }
+        if (suite.contains("3DES")) {
+            return 168;
+        }
+        return 0;
+    }
+
+    boolean tlsActive() {
+        return tlsActive;
     }
 
     /** AUTH: the TLS/SASL issue's place. Postfix with SASL built in and not enabled answers this. */
@@ -865,6 +992,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 .recipient(lastRecipient)
                 .recipientCount(recipients.size())
                 .smtputf8(smtputf8)
+                .tls(tlsActive)
                 .deferIfPermit(dip)
                 .actions(actions);
         if (names != null) {
@@ -926,7 +1054,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
 
     private void openPipe(Cleanup cleanup) {
         pipe = new CleanupPipe(services.workers(), () -> ctx.executor().execute(this::updateReading));
-        ClientInfo client = new ClientInfo(addr, clientName(), heloName == null ? "" : heloName, false, Optional.empty());
+        ClientInfo client = new ClientInfo(addr, clientName(), heloName == null ? "" : heloName, tlsActive, Optional.empty());
         pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, actions));
     }
 

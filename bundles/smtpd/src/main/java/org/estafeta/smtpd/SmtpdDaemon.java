@@ -20,6 +20,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.estafeta.cleanup.Cleanup;
 import org.estafeta.dns.DnsResolver;
 import org.estafeta.restrictions.RestrictionEngine;
+import org.estafeta.tls.TlsService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -51,6 +52,10 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile RestrictionEngine restrictions;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile TlsService tls;
 
     private volatile ExecutorService workers;
 
@@ -131,8 +136,10 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
         }
         SmtpdSettings settings;
         List<InetSocketAddress> addresses;
+        SmtpdTls starttls;
         try {
             settings = SmtpdSettings.from(entry, config);
+            starttls = SmtpdTls.from(config, () -> tls, workers, log);
             addresses = ListenAddresses.resolve(entry.service(), ListenAddresses.inetInterfaces(config));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(entry.id() + ": " + e.getMessage(), e);
@@ -149,10 +156,11 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
         String canonical = canonicalName(entry.service(), addresses);
         SmtpdInstance[] self = new SmtpdInstance[1];
         SmtpdInstance instance = new SmtpdInstance(entry, settings, log, g, stopWaitMillis, canonical,
-                () -> instances.remove(self[0]), config, this);
+                () -> instances.remove(self[0]), config, this, starttls);
         self[0] = instance;
         instance.bind(addresses);
         instances.add(instance);
+        starttls.prepare();
         return instance;
     }
 

@@ -44,6 +44,7 @@ final class SmtpdInstance implements DaemonInstance {
     private final ConfigSnapshot config;
     private final SmtpdServices services;
     private final ClientLimits limits;
+    private final SmtpdTls starttls;
     private boolean stopped;
 
     SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
@@ -53,6 +54,12 @@ final class SmtpdInstance implements DaemonInstance {
 
     SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
             String canonicalName, Runnable onStop, ConfigSnapshot config, SmtpdServices services) {
+        this(entry, settings, log, group, stopWaitMillis, canonicalName, onStop, config, services, SmtpdTls.OFF);
+    }
+
+    SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
+            String canonicalName, Runnable onStop, ConfigSnapshot config, SmtpdServices services, SmtpdTls starttls) {
+        this.starttls = starttls;
         this.config = config;
         this.services = services;
         this.limits = new ClientLimits(settings.rateTimeUnitSeconds());
@@ -83,7 +90,7 @@ final class SmtpdInstance implements DaemonInstance {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast("timeout", new IdleStateHandler(settings.timeoutSeconds(), 0, 0, TimeUnit.SECONDS));
                         ch.pipeline().addLast("lines", new SmtpLineDecoder(settings.lineLengthLimit()));
-                        ch.pipeline().addLast("session", new SmtpSession(settings, log, config, services, limits));
+                        ch.pipeline().addLast("session", new SmtpSession(settings, log, config, services, limits, starttls));
                     }
                 });
         for (InetSocketAddress address : addresses) {

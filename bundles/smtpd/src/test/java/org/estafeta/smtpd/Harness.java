@@ -47,6 +47,8 @@ final class Harness implements SmtpdServices, AutoCloseable {
     SmtpdSettings settings;
     FakeSnapshot config;
     String clientIp = "192.0.2.10";
+    /** The TLS service STARTTLS uses; null: none installed. */
+    org.estafeta.tls.TlsService tls;
 
     static SmtpdSettings settings(FakeSnapshot snapshot) {
         return SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), snapshot);
@@ -84,7 +86,8 @@ final class Harness implements SmtpdServices, AutoCloseable {
         channel = new EmbeddedChannel(false, false,
                 new IdleStateHandler(settings.timeoutSeconds(), 0, 0, TimeUnit.SECONDS),
                 new SmtpLineDecoder(settings.lineLengthLimit()),
-                new SmtpSession(settings, log, config, this, limits)) {
+                new SmtpSession(settings, log, config, this, limits,
+                        tls == null ? SmtpdTls.OFF : SmtpdTls.from(config, () -> tls, workers, log))) {
             @Override
             protected SocketAddress remoteAddress0() {
                 return remote;

@@ -103,7 +103,9 @@ public final class CleanupService implements Cleanup {
         sb.append("Received: from ").append(helo).append(" (").append(s.client().hostname()).append(" [")
                 .append(s.client().address()).append("])\r\n");
         sb.append("\tby ").append(settings.myhostname()).append(" (").append(settings.mailName()).append(") with ")
-                .append(s.protocol()).append(" id ").append(id);
+                .append(s.protocol())
+                // RFC 3848, as Postfix: ESMTPS after STARTTLS (HELO clients stay SMTP)
+                .append(s.client().tls() && s.protocol().equals("ESMTP") ? "S" : "").append(" id ").append(id);
         if (s.recipients().size() == 1) {
             sb.append("\r\n\tfor <").append(s.recipients().get(0).address()).append(">; ").append(mailDate(arrival));
         } else {

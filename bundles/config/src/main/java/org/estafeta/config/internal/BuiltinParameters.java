@@ -123,6 +123,16 @@ public final class BuiltinParameters {
             text("smtpd_forbid_bare_newline_exclusions", "$mynetworks", "clients for which `smtpd_forbid_bare_newline` is off"),
             text("smtpd_forbid_bare_newline_reject_code", "550", "the reply code for a bare LF with `smtpd_forbid_bare_newline = reject`"),
             text("smtputf8_enable", "yes", "announce SMTPUTF8 and refuse command lines that are not UTF-8"),
+            // smtpd: STARTTLS (bundle tls; issue 7)
+            text("smtpd_tls_security_level", "", "`none`, `may` (offer STARTTLS) or `encrypt` (require it); empty: decided by `smtpd_enforce_tls` and `smtpd_use_tls`"),
+            text("smtpd_use_tls", "no", "Postfix 2.2's `may`: offer STARTTLS (used only when `smtpd_tls_security_level` is empty)"),
+            text("smtpd_enforce_tls", "no", "Postfix 2.2's `encrypt`: require STARTTLS (used only when `smtpd_tls_security_level` is empty)"),
+            text("smtpd_tls_cert_file", "", "PEM file with the server certificate (and its chain); empty: a self-signed certificate is generated under `$data_directory/tls`"),
+            text("smtpd_tls_key_file", "$smtpd_tls_cert_file", "PEM file with the server's private key (unencrypted)"),
+            text("smtpd_tls_chain_files", "", "PEM files each holding a private key followed by its certificate chain; used instead of the cert and key files"),
+            text("smtpd_tls_protocols", ">=TLSv1", "TLS protocols at level `may` (`>=TLSv1.2`, `!TLSv1, !TLSv1.1`, `TLSv1.2 TLSv1.3`)"),
+            text("smtpd_tls_mandatory_protocols", ">=TLSv1", "TLS protocols at level `encrypt`"),
+            text("smtpd_tls_loglevel", "0", "`0`: no TLS logging; `1`: one line per completed handshake"),
             // smtpd access restrictions (bundle restrictions; Postfix 3.7's defaults)
             text("compatibility_level", "0", "which of Postfix's changed defaults apply (`0` without it in main.cf, as Postfix 3.7; `2`, `3.6` ...)"),
             text("relay_domains", "${{$compatibility_level} <level {2} ? {$mydestination} : {}}", "domains (and, per `parent_domain_matches_subdomains`, their subdomains) this server relays to from anywhere"),

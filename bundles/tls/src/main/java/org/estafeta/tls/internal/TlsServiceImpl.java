@@ -1,0 +1,148 @@
+package org.estafeta.tls.internal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
+import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.tls.ServerTls;
+import org.estafeta.tls.TlsException;
+import org.estafeta.tls.TlsPolicy;
+import org.estafeta.tls.TlsService;
+import org.osgi.service.component.annotations.Component;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link TlsService}: builds JSSE server contexts from PEM files or the generated certificate, and keeps them
+ * per parameter values and file versions.
+ */
+@Component(service = TlsService.class)
+public final class TlsServiceImpl implements TlsService {
+    /** The generated certificate lives in {@code $data_directory/tls}. */
+    static final String TLS_SUBDIRECTORY = "tls";
+
+    private final Logger log;
+    private final Map<String, ServerTls> cache = new ConcurrentHashMap<>();
+
+    public TlsServiceImpl() {
+        this(LoggerFactory.getLogger("smtpd"));
+    }
+
+    TlsServiceImpl(Logger log) {
+        this.log = log;
+    }
+
+    @Override
+    public ServerTls server(ConfigSnapshot config) throws TlsException {
+        String certFile = config.get("smtpd_tls_cert_file").orElse("").trim();
+        String keyFile = config.get("smtpd_tls_key_file").orElse("").trim();
+        List<String> chainFiles = config.list("smtpd_tls_chain_files");
+        String hostname = config.value("myhostname");
+        Path tlsDir = Path.of(config.value("data_directory")).resolve(TLS_SUBDIRECTORY);
+        TlsPolicy level;
+        try {
+            level = TlsPolicy.of(config);
+        } catch (IllegalArgumentException e) {
+            throw new TlsException(e.getMessage(), e);
+        }
+        String protocolParameter = level == TlsPolicy.ENCRYPT ? "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols";
+        String protocolValue = config.get(protocolParameter).orElse("");
+
+        List<Path> files = new ArrayList<>();
+        if (!chainFiles.isEmpty()) {
+            chainFiles.forEach(f -> files.add(Path.of(f)));
+        } else if (!certFile.isEmpty()) {
+            files.add(Path.of(certFile));
+            if (!keyFile.isEmpty()) {
+                files.add(Path.of(keyFile));
+            }
+        } else {
+            files.add(tlsDir.resolve(SelfSigned.CERT_FILE));
+            files.add(tlsDir.resolve(SelfSigned.KEY_FILE));
+        }
+        StringBuilder key = new StringBuilder().append(chainFiles).append('\0').append(certFile).append('\0')
+                .append(keyFile).append('\0').append(hostname).append('\0').append(tlsDir).append('\0')
+                .append(protocolValue);
+        for (Path f : files) {
+            key.append('\0').append(version(f));
+        }
+        String cacheKey = key.toString();
+        ServerTls cached = cache.get(cacheKey);
+        if (cached != null) {
+            return cached;
+        }
+        synchronized (this) {
+            cached = cache.get(cacheKey);
+            if (cached != null) {
+                return cached;
+            }
+            KeyMaterial material;
+            String source;
+            if (!chainFiles.isEmpty()) {
+                material = KeyMaterial.fromChainFiles(files);
+                source = "smtpd_tls_chain_files = " + String.join(" ", chainFiles);
+            } else if (!certFile.isEmpty()) {
+                if (keyFile.isEmpty()) {
+                    throw new TlsException("smtpd_tls_key_file: no key file for " + certFile + " (empty value)");
+                }
+                material = KeyMaterial.fromFiles(Path.of(certFile), Path.of(keyFile));
+                source = certFile.equals(keyFile) ? certFile : certFile + " and " + keyFile;
+            } else {
+                material = SelfSigned.load(tlsDir, hostname, log);
+                source = "self-signed " + tlsDir.resolve(SelfSigned.CERT_FILE);
+            }
+            SSLContext context = context(material);
+            List<String> protocols;
+            try {
+                protocols = Protocols.parse(protocolParameter, protocolValue,
+                        Set.of(context.getSupportedSSLParameters().getProtocols()));
+            } catch (IllegalArgumentException e) {
+                throw new TlsException(e.getMessage(), e);
+            }
+            ServerTls tls = new ServerTls(context, protocols, material.chain(), source);
+            if (cache.size() > 32) {
+                cache.clear();
+            }
+            cache.put(cacheKey, tls);
+            return tls;
+        }
+    }
+
+    private static String version(Path file) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return a.size() + "@" + a.lastModifiedTime().toMillis();
+        } catch (IOException e) {
+            return "absent";
+        }
+    }
+
+    static SSLContext context(KeyMaterial material) throws TlsException {
+        try {
+            char[] password = new char[0];
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("server", material.key(), password, material.chain().toArray(X509Certificate[]::new));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(store, password);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), null, null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new TlsException("cannot make a TLS context: " + e, e);
+        }
+    }
+}
