@@ -37,7 +37,8 @@ public final class ReloadingFile<T> {
     }
 
     /**
-     * Reads {@code file} now; {@code compile} turns its text into the table (and reports its own warnings).
+     * Reads {@code file} now; {@code compile} turns its text into the table (and reports its own warnings), or
+     * throws {@link IllegalArgumentException} naming file and line when the table cannot be used at all.
      *
      * @return the source, or {@code null} after {@code failure} received the reason
      */
@@ -83,7 +84,12 @@ public final class ReloadingFile<T> {
         } catch (IOException e) {
             return new State<>(mtime, size, now, null, "open " + file + ": " + reason(e));
         }
-        return new State<>(mtime, size, now, compile.apply(text), null);
+        try {
+            return new State<>(mtime, size, now, compile.apply(text), null);
+        } catch (IllegalArgumentException refused) {
+            // the table refuses the text as a whole (a syntax error); its message names file and line
+            return new State<>(mtime, size, now, null, refused.getMessage());
+        }
     }
 
     /** The C library's words for the common causes, as Postfix prints them ({@code %m}). */
