@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 
 import org.estafeta.config.ConfigException;
 import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.config.ConfigValues;
 import org.estafeta.config.ConfigSource;
 import org.estafeta.config.ConfigWarning;
 import org.estafeta.config.MasterEntry;
@@ -100,50 +101,23 @@ public class FakeSnapshot implements ConfigSnapshot {
 
     @Override
     public boolean bool(String name) {
-        String v = value(name);
-        if (v.equalsIgnoreCase("yes")) {
-            return true;
-        }
-        if (v.equalsIgnoreCase("no")) {
-            return false;
-        }
-        throw new IllegalArgumentException("bad boolean configuration: " + name + " = " + v);
+        return ConfigValues.bool(name, value(name));
     }
 
     @Override
     public long integer(String name) {
-        String v = value(name);
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad numerical configuration: " + name + " = " + v);
-        }
+        return ConfigValues.integer(name, value(name));
     }
 
     /** Seconds, with Postfix's time units {@code s m h d w}; a bare number is seconds. */
     @Override
     public long seconds(String name) {
-        String v = value(name).trim();
-        long unit = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
-            case 's' -> 1;
-            case 'm' -> 60;
-            case 'h' -> 3600;
-            case 'd' -> 86400;
-            case 'w' -> 604800;
-            default -> 0;
-        };
-        String number = unit == 0 ? v : v.substring(0, v.length() - 1);
-        try {
-            return Long.parseLong(number) * (unit == 0 ? 1 : unit);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad time configuration: " + name + " = " + v);
-        }
+        return ConfigValues.seconds(name, value(name), 's');
     }
 
     @Override
     public List<String> list(String name) {
-        return get(name).map(v -> Arrays.stream(v.split("[\\s,]+")).filter(s -> !s.isEmpty()).toList())
-                .orElse(List.of());
+        return get(name).map(ConfigValues::list).orElse(List.of());
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.util.TreeSet;
 
 import org.estafeta.config.ConfigException;
 import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.config.ConfigValues;
 import org.estafeta.config.ConfigWarning;
 import org.estafeta.config.MasterEntry;
 
@@ -252,62 +253,23 @@ public final class Snapshot implements ConfigSnapshot {
 
     @Override
     public boolean bool(String name) {
-        String v = value(name);
-        if (v.equalsIgnoreCase("yes")) {
-            return true;
-        }
-        if (v.equalsIgnoreCase("no")) {
-            return false;
-        }
-        throw new IllegalArgumentException("bad boolean configuration: " + name + " = " + v);
+        return ConfigValues.bool(name, value(name));
     }
 
     @Override
     public long integer(String name) {
-        String v = value(name);
-        try {
-            return Long.parseLong(v.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad numerical configuration: " + name + " = " + v);
-        }
+        return ConfigValues.integer(name, value(name));
     }
 
     @Override
     public long seconds(String name) {
-        String v = value(name).strip();
         BuiltinParameters.Parameter p = BuiltinParameters.find(name);
-        char unit = p != null && p.timeUnit() != 0 ? p.timeUnit() : 's';
-        String digits = v;
-        if (!v.isEmpty() && Character.isLetter(v.charAt(v.length() - 1))) {
-            unit = v.charAt(v.length() - 1);
-            digits = v.substring(0, v.length() - 1);
-        }
-        long n;
-        try {
-            n = Long.parseLong(digits);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("parameter " + name + ": bad time value or unit: " + v);
-        }
-        return switch (unit) {
-            case 's' -> n;
-            case 'm' -> n * 60;
-            case 'h' -> n * 3600;
-            case 'd' -> n * 86400;
-            case 'w' -> n * 604800;
-            default -> throw new IllegalArgumentException("parameter " + name + ": bad time value or unit: " + v);
-        };
+        return ConfigValues.seconds(name, value(name), p != null && p.timeUnit() != 0 ? p.timeUnit() : 's');
     }
 
     @Override
     public List<String> list(String name) {
-        String v = get(name).orElse("");
-        List<String> out = new ArrayList<>();
-        for (String s : v.split("[, \t\r\n]+")) {
-            if (!s.isEmpty()) {
-                out.add(s);
-            }
-        }
-        return List.copyOf(out);
+        return ConfigValues.list(get(name).orElse(""));
     }
 
     @Override
