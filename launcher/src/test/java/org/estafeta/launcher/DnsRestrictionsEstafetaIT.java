@@ -1,9 +1,7 @@
 package org.estafeta.launcher;
 
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import org.estafeta.testing.Dnsmasq;
 import org.junit.jupiter.api.AfterAll;
@@ -26,14 +24,8 @@ class DnsRestrictionsEstafetaIT extends DnsRestrictionScenarios {
 
     @BeforeAll
     static void start() throws Exception {
-        Dnsmasq.require();
-        Dnsmasq.Builder b = Dnsmasq.builder();
-        RECORDS.forEach(b::option);
-        dns = b.start();
-        Path conf = Files.createDirectories(dir.resolve("conf"));
-        Files.writeString(conf.resolve("main.cf"), mainCf(dns.server()));
-        Files.writeString(conf.resolve("master.cf"), masterCf(PORT));
-        gateway = Gateway.start(conf, Files.createDirectories(dir.resolve("var")), "minimal", Map.of());
+        dns = EstafetaTarget.dnsmasq(RECORDS);
+        gateway = EstafetaTarget.start(dir, mainCf(dns.server()), masterCf(PORT));
         EstafetaTarget.awaitListener(PORT);
     }
 

@@ -3,7 +3,6 @@ package org.estafeta.launcher;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,11 +23,9 @@ class RelayTutorialEstafetaIT extends RelayTutorialScenarios {
 
     @BeforeAll
     static void start() throws Exception {
-        Path conf = Files.createDirectories(dir.resolve("conf"));
-        Files.writeString(conf.resolve("transport"), TRANSPORT);
-        Files.writeString(conf.resolve("main.cf"), mainCf(conf.resolve("transport")));
-        Files.writeString(conf.resolve("master.cf"), masterCf(PORT));
-        gateway = Gateway.start(conf, Files.createDirectories(dir.resolve("var")), "minimal", Map.of());
+        Path transport = Files.createDirectories(dir.resolve("conf")).resolve("transport");
+        Files.writeString(transport, TRANSPORT);
+        gateway = EstafetaTarget.start(dir, mainCf(transport), masterCf(PORT));
         EstafetaTarget.awaitListener(PORT);
     }
 

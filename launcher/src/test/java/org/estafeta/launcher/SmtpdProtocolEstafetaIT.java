@@ -1,8 +1,6 @@
 package org.estafeta.launcher;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,10 +20,7 @@ class SmtpdProtocolEstafetaIT extends SmtpdProtocolScenarios {
 
     @BeforeAll
     static void start() throws Exception {
-        Path conf = Files.createDirectories(dir.resolve("conf"));
-        Files.writeString(conf.resolve("main.cf"), MAIN_CF);
-        Files.writeString(conf.resolve("master.cf"), masterCf(PORT));
-        gateway = Gateway.start(conf, Files.createDirectories(dir.resolve("var")), "minimal", Map.of());
+        gateway = EstafetaTarget.start(dir, MAIN_CF, masterCf(PORT));
         EstafetaTarget.awaitListener(PORT);
     }
 
