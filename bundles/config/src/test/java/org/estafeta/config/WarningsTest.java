@@ -21,7 +21,9 @@ class WarningsTest {
     private static final Set<String> SUPPORTED_IN_TUTORIAL = Set.of("myhostname", "mydomain", "myorigin",
             "queue_directory", "mynetworks", "mydestination", "mail_name", "smtpd_banner", "smtpd_helo_required",
             "disable_vrfy_command", "message_size_limit", "smtpd_client_restrictions", "smtpd_helo_restrictions",
-            "smtpd_recipient_restrictions", "smtpd_use_tls", "smtpd_tls_key_file", "smtpd_tls_cert_file");
+            "smtpd_recipient_restrictions", "smtpd_use_tls", "smtpd_tls_key_file", "smtpd_tls_cert_file",
+            "local_destination_concurrency_limit", "default_destination_concurrency_limit", "notify_classes",
+            "transport_maps", "disable_dns_lookups", "maximal_queue_lifetime");
 
     @Test
     void tutorialMainCfParsesAndEveryUnsupportedParameterIsNamed() throws Exception {
