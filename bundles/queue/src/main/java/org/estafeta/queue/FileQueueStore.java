@@ -39,6 +39,8 @@ public final class FileQueueStore implements QueueStore {
     private final LongSupplier micros;
     private final AtomicLong lastMicros = new AtomicLong();
     private final AtomicLong tempCounter = new AtomicLong();
+    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.BiConsumer<QueueName, String>> listeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A store on {@code directory}, creating the queue directories (mode 0700 where POSIX permissions exist). */
     public FileQueueStore(Path directory) throws IOException {
@@ -55,7 +57,11 @@ public final class FileQueueStore implements QueueStore {
             mkdir(this.directory.resolve(q.directory()));
         }
         mkdir(this.directory.resolve(WORK_DIRECTORY));
+        mkdir(this.directory.resolve(DEFER_DIRECTORY));
     }
+
+    /** Deferral reasons per message, for postqueue -p (Postfix's {@code defer/} logs). */
+    public static final String DEFER_DIRECTORY = "defer";
 
     private static void mkdir(Path p) throws IOException {
         if (!Files.isDirectory(p)) {
@@ -178,6 +184,13 @@ public final class FileQueueStore implements QueueStore {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
                 closed = true;
                 fsyncDirectory(target.getParent());
+                for (var l : listeners) {
+                    try {
+                        l.accept(queue, id);
+                    } catch (RuntimeException e) {
+                        log.warn("{}: commit listener failed: {}", id, e.toString());
+                    }
+                }
             } catch (IOException | RuntimeException e) {
                 abort();
                 // the rename may have happened and only the directory fsync failed: never leave it half-durable
@@ -351,6 +364,114 @@ public final class FileQueueStore implements QueueStore {
             }
             return done;
         }
+    }
+
+    @Override
+    public boolean move(QueueName from, String id, QueueName to) throws IOException {
+        return new QueueAdmin(directory).move(from, id, to);
+    }
+
+    @Override
+    public boolean delete(QueueName queue, String id) throws IOException {
+        boolean removed = new QueueAdmin(directory).delete(queue, id);
+        if (removed && QueueId.isValid(id)) {
+            Files.deleteIfExists(directory.resolve(DEFER_DIRECTORY).resolve(id));
+        }
+        return removed;
+    }
+
+    @Override
+    public void markDone(QueueName queue, String id, java.util.Collection<Integer> indexes) throws IOException {
+        if (indexes.isEmpty()) {
+            return;
+        }
+        Path file = directory.resolve(queue.directory()).resolve(id);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            InputStream in = new BufferedInputStream(Channels.newInputStream(ch), 8192);
+            byte[] head = new byte[8];
+            long pos = 0;
+            long lineStart = 0;
+            int col = 0;
+            int rcpt = 0;
+            int c;
+            while ((c = in.read()) >= 0) {
+                if (col < head.length) {
+                    head[col] = (byte) c;
+                }
+                col++;
+                pos++;
+                if (c != '\n') {
+                    continue;
+                }
+                String start = new String(head, 0, Math.min(col - 1, head.length), java.nio.charset.StandardCharsets.US_ASCII);
+                if (start.startsWith("rcpt ")) {
+                    if (indexes.contains(rcpt)) {
+                        // the status byte follows "rcpt " (docs/queue-file-format.md); positional write, own offset
+                        ch.write(ByteBuffer.wrap(new byte[] {(byte) Envelope.Status.DONE.code}), lineStart + 5);
+                    }
+                    rcpt++;
+                } else if (col - 1 == QueueFileFormat.CONTENT.length() && start.equals(QueueFileFormat.CONTENT)) {
+                    return;
+                }
+                lineStart = pos;
+                col = 0;
+            }
+            throw new IOException(id + ": no end of envelope in " + file);
+        }
+    }
+
+    @Override
+    public java.time.Instant nextAttempt(QueueName queue, String id) throws IOException {
+        return Files.getLastModifiedTime(directory.resolve(queue.directory()).resolve(id)).toInstant();
+    }
+
+    @Override
+    public void setNextAttempt(QueueName queue, String id, java.time.Instant when) throws IOException {
+        Files.setLastModifiedTime(directory.resolve(queue.directory()).resolve(id),
+                java.nio.file.attribute.FileTime.from(when));
+    }
+
+    @Override
+    public void recordDeferrals(String id, java.util.Map<String, String> reasonByRecipient) throws IOException {
+        if (!QueueId.isValid(id)) {
+            throw new IOException("bad queue ID: " + id);
+        }
+        StringBuilder sb = new StringBuilder();
+        reasonByRecipient.forEach((r, why) -> sb.append(QueueFileFormat.xtext(r)).append(' ')
+                .append(QueueFileFormat.xtext(why)).append('\n'));
+        Path dir = directory.resolve(DEFER_DIRECTORY);
+        Path tmp = dir.resolve("." + id + ".tmp");
+        Files.writeString(tmp, sb, java.nio.charset.StandardCharsets.US_ASCII);
+        Files.move(tmp, dir.resolve(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public java.util.Map<String, String> deferrals(String id) throws IOException {
+        return readDeferrals(directory, id);
+    }
+
+    static java.util.Map<String, String> readDeferrals(Path directory, String id) throws IOException {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        if (!QueueId.isValid(id)) {
+            return out;
+        }
+        Path f = directory.resolve(DEFER_DIRECTORY).resolve(id);
+        if (!Files.isRegularFile(f)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(f, java.nio.charset.StandardCharsets.US_ASCII)) {
+            String[] p = line.split(" ", 2);
+            if (p.length == 2) {
+                out.put(QueueFileFormat.unxtext(p[0]), QueueFileFormat.unxtext(p[1]));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public AutoCloseable onCommit(java.util.function.BiConsumer<QueueName, String> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
     }
 
     /** What {@link #recover} did. */

@@ -61,8 +61,8 @@ public final class QueueAdmin {
 
     /**
      * Every committed message in {@link #SHOWQ_QUEUES}, in queue order, then by ID (arrival order). Recipients that
-     * are done are left out, as showq leaves out Postfix's done recipients. No deferral reasons are known yet (no
-     * queue manager writes them), so every reason is empty.
+     * are done are left out, as showq leaves out Postfix's done recipients. Deferred recipients carry the reason the queue
+     * manager recorded for them ({@link QueueStore#recordDeferrals}).
      */
     public Scan scan() throws IOException {
         List<Entry> entries = new ArrayList<>();
@@ -80,9 +80,11 @@ public final class QueueAdmin {
                 }
                 Envelope env = m.envelope();
                 List<Recipient> rcpts = new ArrayList<>();
+                java.util.Map<String, String> reasons = q == QueueName.DEFERRED
+                        ? FileQueueStore.readDeferrals(directory, id) : java.util.Map.of();
                 for (Envelope.Recipient r : env.recipients()) {
                     if (r.status() == Envelope.Status.PENDING) {
-                        rcpts.add(new Recipient(r.address(), ""));
+                        rcpts.add(new Recipient(r.address(), reasons.getOrDefault(r.address(), "")));
                     }
                 }
                 entries.add(new Entry(q, id, env.arrivalMicros(), m.contentLength(), env.sender(), rcpts));

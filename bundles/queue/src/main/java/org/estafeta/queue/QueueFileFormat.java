@@ -163,7 +163,7 @@ public final class QueueFileFormat {
         return sb.toString();
     }
 
-    static String unxtext(String s) throws IOException {
+    public static String unxtext(String s) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -9,6 +9,7 @@ import java.util.List;
  * The mail queue. Registered as a service by the queue bundle (on {@code queue_directory}, after start-up
  * recovery); {@link FileQueueStore} is the same store for tools that work on the files while the gateway is down.
  */
+@org.osgi.annotation.versioning.ProviderType
 public interface QueueStore {
     /** {@code queue_directory}. */
     Path directory();
@@ -24,6 +25,45 @@ public interface QueueStore {
 
     /** Reads a committed queue file; throws when it is missing or fails its checks. */
     QueuedMessage read(QueueName queue, String id) throws IOException;
+
+    /**
+     * Moves a committed file from {@code from} to {@code to} by one atomic rename and fsyncs the target directory;
+     * false when it was not in {@code from} (someone else moved or removed it).
+     */
+    boolean move(QueueName from, String id, QueueName to) throws IOException;
+
+    /** Removes a committed file and its deferral record; false when it was not in {@code queue}. */
+    boolean delete(QueueName queue, String id) throws IOException;
+
+    /**
+     * Marks recipients done in place (the status byte of their {@code rcpt} line, docs/queue-file-format.md), so
+     * that a later attempt does not deliver to them again. {@code indexes} are positions in the envelope's
+     * recipient list. The change is written but not fsynced: after a crash a recipient may be delivered twice,
+     * never lost, as with Postfix.
+     */
+    void markDone(QueueName queue, String id, java.util.Collection<Integer> indexes) throws IOException;
+
+    /** When a deferred message is due for its next attempt (Postfix keeps it in the file's modification time). */
+    java.time.Instant nextAttempt(QueueName queue, String id) throws IOException;
+
+    /** Sets the time of the next attempt (the file's modification time). */
+    void setNextAttempt(QueueName queue, String id, java.time.Instant when) throws IOException;
+
+    /**
+     * Records why recipients were deferred, replacing what was recorded before ({@code $queue_directory/defer/ID},
+     * one {@code address reason} line each, xtext-encoded), for {@code postqueue -p}.
+     */
+    void recordDeferrals(String id, java.util.Map<String, String> reasonByRecipient) throws IOException;
+
+    /** The reasons last recorded by {@link #recordDeferrals}, by recipient; empty when none. */
+    java.util.Map<String, String> deferrals(String id) throws IOException;
+
+    /**
+     * Calls {@code listener} with the queue and ID of every file committed from now on, on the committing thread,
+     * after the commit is durable (the queue manager's wake-up; Postfix's cleanup writes to qmgr's fifo). Closing
+     * the returned handle removes the listener. Listeners must be quick and must not throw.
+     */
+    AutoCloseable onCommit(java.util.function.BiConsumer<QueueName, String> listener);
 
     /** A queue file being written. One thread at a time. */
     interface Writer {

@@ -58,4 +58,44 @@ public final class QueueStoreComponent implements QueueStore {
     public QueuedMessage read(QueueName queue, String id) throws IOException {
         return store.read(queue, id);
     }
+
+    @Override
+    public boolean move(QueueName from, String id, QueueName to) throws IOException {
+        return store.move(from, id, to);
+    }
+
+    @Override
+    public boolean delete(QueueName queue, String id) throws IOException {
+        return store.delete(queue, id);
+    }
+
+    @Override
+    public void markDone(QueueName queue, String id, java.util.Collection<Integer> indexes) throws IOException {
+        store.markDone(queue, id, indexes);
+    }
+
+    @Override
+    public java.time.Instant nextAttempt(QueueName queue, String id) throws IOException {
+        return store.nextAttempt(queue, id);
+    }
+
+    @Override
+    public void setNextAttempt(QueueName queue, String id, java.time.Instant when) throws IOException {
+        store.setNextAttempt(queue, id, when);
+    }
+
+    @Override
+    public void recordDeferrals(String id, java.util.Map<String, String> reasonByRecipient) throws IOException {
+        store.recordDeferrals(id, reasonByRecipient);
+    }
+
+    @Override
+    public java.util.Map<String, String> deferrals(String id) throws IOException {
+        return store.deferrals(id);
+    }
+
+    @Override
+    public AutoCloseable onCommit(java.util.function.BiConsumer<QueueName, String> listener) {
+        return store.onCommit(listener);
+    }
 }
