@@ -45,6 +45,25 @@ final class ItSupport {
         return condition.getAsBoolean();
     }
 
+    /** Runs the distribution's {@code bin/estafeta -c CONF ARGS...} with {@code ESTAFETA_VAR=var}. */
+    static Result estafeta(Path conf, Path var, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(home().resolve("bin/estafeta").toString());
+        cmd.add("-c");
+        cmd.add(conf.toString());
+        cmd.addAll(List.of(args));
+        return exec(cmd, Map.of("ESTAFETA_VAR", var.toString()), 120);
+    }
+
+    /** The gateway's maillog as it is now. */
+    static String maillog(Gateway gateway) {
+        try {
+            return Files.readString(gateway.maillogFile(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "(maillog unreadable: " + e + ")";
+        }
+    }
+
     /** What a command did; {@code output} is stdout followed by stderr. */
     record Result(int exit, String stdout, String output) {
     }

@@ -118,11 +118,6 @@ class QueueAdminIT {
     }
 
     private static ItSupport.Result estafeta(Path conf, Path var, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ItSupport.home().resolve("bin/estafeta").toString());
-        cmd.add("-c");
-        cmd.add(conf.toString());
-        cmd.addAll(List.of(args));
-        return exec(cmd, Map.of("ESTAFETA_VAR", var.toString()), 120);
+        return ItSupport.estafeta(conf, var, args);
     }
 }

@@ -90,13 +90,23 @@ public final class QueueCommands {
             "usage: postqueue -f | postqueue -i queueid | postqueue -p | postqueue -s site";
 
     /**
-     * {@code postqueue -p} lists the queue; {@code -f}, {@code -i ID} and {@code -s SITE} ask the queue manager (and
-     * the flush service) to deliver now. Estafeta has no queue manager yet, so they answer what Postfix's postqueue
-     * answers when it cannot reach them: {@code Cannot flush mail queue - mail system is down} (exit 69).
+     * {@code postqueue -p} lists the queue without a queue manager.
      */
     public static Output postqueue(List<String> args, QueueAdmin admin, ZoneId zone) {
+        return postqueue(args, admin, zone, null);
+    }
+
+    /**
+     * {@code postqueue -p} lists the queue; {@code -f} and {@code -s SITE} ask the queue manager to deliver all
+     * deferred mail now (Estafeta has no per-site flush service: {@code -s} flushes everything, which delivers the
+     * site's mail too), {@code -i ID} one message. Without a running queue manager ({@code flush} null, or it says
+     * none runs) they answer what Postfix's postqueue answers then: {@code Cannot flush mail queue - mail system is
+     * down} (exit 69).
+     */
+    public static Output postqueue(List<String> args, QueueAdmin admin, ZoneId zone, QueueFlush flush) {
         Out o = new Out("postqueue");
         char mode = 0;
+        String operand = null;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (a.equals("-v")) {
@@ -110,6 +120,9 @@ public final class QueueCommands {
                 if (++i >= args.size()) {
                     return o.fatal(POSTQUEUE_USAGE, EX_USAGE);
                 }
+                operand = args.get(i);
+            } else if (mode == 'i' || mode == 's') {
+                operand = a.substring(2);
             } else if ((mode == 'f' || mode == 'p') && a.length() != 2) {
                 return o.fatal(POSTQUEUE_USAGE, EX_USAGE);
             }
@@ -125,9 +138,16 @@ public final class QueueCommands {
                     return o.fatal("read the queue " + admin.directory() + ": " + e.getMessage(), EX_SOFTWARE);
                 }
             case 'f':
-            case 'i':
             case 's':
-                return o.fatal("Cannot flush mail queue - mail system is down", EX_UNAVAILABLE);
+                if (flush == null || !flush.flushAll()) {
+                    return o.fatal("Cannot flush mail queue - mail system is down", EX_UNAVAILABLE);
+                }
+                return o.done(0);
+            case 'i':
+                if (flush == null || !flush.flush(operand)) {
+                    return o.fatal("Cannot flush mail queue - mail system is down", EX_UNAVAILABLE);
+                }
+                return o.done(0);
             default:
                 return o.fatal(POSTQUEUE_USAGE, EX_USAGE);
         }

@@ -43,6 +43,11 @@ final class ControlCommands implements ControlServer.Handler {
         /** The queue the QueueStore service works on; empty while no QueueStore is registered. */
         Optional<java.nio.file.Path> queueDirectory();
 
+        /** The queue manager's flush ({@code postqueue -f}, {@code -i}); empty while no qmgr bundle is active. */
+        default Optional<org.estafeta.queue.QueueFlush> queueFlush() {
+            return Optional.empty();
+        }
+
         /** Stops the framework; called after the reply to {@code stop} is written. */
         void stopFramework();
     }
@@ -92,7 +97,7 @@ final class ControlCommands implements ControlServer.Handler {
         List<String> args = rest.isEmpty() ? List.of() : List.of(rest.split(" "));
         QueueAdmin admin = new QueueAdmin(dir.get());
         QueueCommands.Output o = verb.equals("postqueue")
-                ? QueueCommands.postqueue(args, admin, java.time.ZoneId.systemDefault())
+                ? QueueCommands.postqueue(args, admin, java.time.ZoneId.systemDefault(), master.queueFlush().orElse(null))
                 : QueueCommands.postsuper(args, admin);
         List<String> lines = new ArrayList<>();
         for (QueueCommands.Line l : o.lines()) {

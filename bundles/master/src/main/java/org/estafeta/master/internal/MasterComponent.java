@@ -52,6 +52,10 @@ public final class MasterComponent implements ControlCommands.Master {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile QueueStore queue;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile org.estafeta.queue.QueueFlush flush;
+
     private BundleContext context;
     private ControlServer control;
 
@@ -170,6 +174,11 @@ public final class MasterComponent implements ControlCommands.Master {
     }
 
     @Override
+    @Override
+    public Optional<org.estafeta.queue.QueueFlush> queueFlush() {
+        return Optional.ofNullable(flush);
+    }
+
     public Optional<Path> queueDirectory() {
         QueueStore q = queue;
         return q == null ? Optional.empty() : Optional.of(q.directory());

@@ -30,13 +30,19 @@ final class PostfixPrograms {
 
     /** Delivery agents: in Estafeta, Transport services with estafeta.transport=<command>. */
     private static final Set<String> TRANSPORTS = Set.of("smtp", "lmtp", "local", "virtual", "pipe", "error",
-            "discard");
+            "discard", "retry");
 
     private static final Map<String, String> IN_PROCESS = Map.of(
-            "postlogd", "logging is done in-process by the maillog writer");
+            "postlogd", "logging is done in-process by the maillog writer",
+            "bounce", "the queue manager calls the bounce service directly",
+            "cleanup", "smtpd and the bounce service call the cleanup service directly",
+            "trivial-rewrite", "the queue manager calls the rewrite service directly",
+            "rewrite", "the queue manager calls the rewrite service directly",
+            "defer", "the queue manager calls the bounce service directly",
+            "trace", "the queue manager calls the bounce service directly");
 
     /** Estafeta's own daemons (inet entries naming them count as starting until their bundle registers). */
-    private static final Set<String> DAEMONS = Set.of("smtpd");
+    private static final Set<String> DAEMONS = Set.of("smtpd", "qmgr");
 
     /** Postfix's programs that master.cf can name (Postfix 3.x libexec), other than the ones above. */
     private static final Set<String> POSTFIX = Set.of("anvil", "bounce", "cleanup", "dnsblog", "flush", "pickup",
@@ -53,7 +59,7 @@ final class PostfixPrograms {
     }
 
     static Kind kind(String command) {
-        if (DAEMONS.contains(command)) {
+        if (DAEMONS.contains(daemonName(command))) {
             return Kind.DAEMON;
         }
         if (TRANSPORTS.contains(command)) {

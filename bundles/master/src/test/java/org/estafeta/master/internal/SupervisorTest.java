@@ -179,22 +179,28 @@ class SupervisorTest {
     void postfixProgramsAreAcceptedWithOneLineEach() {
         supervisor.configure(snapshot(1, Map.of(), QMGR,
                 FakeSnapshot.entry("relay", "unix", "smtp", Map.of()),
-                FakeSnapshot.entry("postlog", "unix-dgram", "postlogd", Map.of())));
+                FakeSnapshot.entry("postlog", "unix-dgram", "postlogd", Map.of()),
+                FakeSnapshot.entry("anvil", "unix", "anvil", Map.of())));
         var st = status();
-        assertEquals("qmgr/unix: no counterpart in Estafeta yet (command nqmgr); ignored", st.get("qmgr/unix").line());
+        assertEquals("qmgr/unix: waiting for a bundle that registers estafeta.daemon=qmgr", st.get("qmgr/unix").line(),
+                "Postfix's nqmgr is Estafeta's qmgr");
+        assertEquals(State.WAITING, st.get("qmgr/unix").state());
+        assertEquals("anvil/unix: no counterpart in Estafeta yet (command anvil); ignored", st.get("anvil/unix").line());
         assertEquals(State.ACCEPTED, st.get("relay/unix").state());
         assertEquals("relay/unix: transport smtp: deliveries use the service estafeta.transport=smtp",
                 st.get("relay/unix").line());
-        assertFalse(st.get("qmgr/unix").starting());
-        assertEquals(List.of("service qmgr/unix: no counterpart in Estafeta yet (command nqmgr); ignored",
+        assertFalse(st.get("qmgr/unix").starting(), "a unix entry does not hold up 'running'");
+        assertEquals(List.of("service qmgr/unix: waiting for a bundle that registers estafeta.daemon=qmgr",
                 "service relay/unix: transport smtp: deliveries use the service estafeta.transport=smtp",
                 "service postlog/unix-dgram: not needed in Estafeta (command postlogd): logging is done in-process"
-                        + " by the maillog writer"),
+                        + " by the maillog writer",
+                "service anvil/unix: no counterpart in Estafeta yet (command anvil); ignored"),
                 log.lines(Level.INFO));
         // a reload that does not change them says nothing again
         log.clear();
         supervisor.configure(snapshot(2, Map.of(), QMGR, FakeSnapshot.entry("relay", "unix", "smtp", Map.of()),
-                FakeSnapshot.entry("postlog", "unix-dgram", "postlogd", Map.of())));
+                FakeSnapshot.entry("postlog", "unix-dgram", "postlogd", Map.of()),
+                FakeSnapshot.entry("anvil", "unix", "anvil", Map.of())));
         status();
         assertEquals(List.of(), log.lines());
         // and a qmgr daemon, when one appears, serves the nqmgr entry

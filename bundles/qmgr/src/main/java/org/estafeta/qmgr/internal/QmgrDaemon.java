@@ -8,6 +8,7 @@ import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.MasterEntry;
 import org.estafeta.master.daemon.Daemon;
 import org.estafeta.master.daemon.DaemonInstance;
+import org.estafeta.queue.QueueFlush;
 import org.estafeta.queue.QueueStore;
 import org.estafeta.rewrite.AddressResolver;
 import org.estafeta.tables.TableService;
@@ -24,9 +25,12 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * followed as they come and go, so a delivery needing a transport whose bundle is absent is deferred, then
  * delivered once the bundle is back.
  */
-@Component(service = Daemon.class, property = Daemon.COMMAND + "=qmgr", immediate = true)
-public final class QmgrDaemon implements Daemon {
+@Component(service = {Daemon.class, QueueFlush.class}, property = Daemon.COMMAND + "=qmgr", immediate = true)
+public final class QmgrDaemon implements Daemon, QueueFlush {
     private final Transports transports = new Transports();
+    /** The running instance (master.cf has one qmgr entry; maxproc 1). */
+    private final java.util.concurrent.atomic.AtomicReference<QueueManager> running =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     @Reference
     private QueueStore store;
@@ -60,6 +64,38 @@ public final class QmgrDaemon implements Daemon {
     public DaemonInstance start(MasterEntry entry, ConfigSnapshot config) throws Exception {
         QueueManager qm = new QueueManager(config, store, resolver, bouncer, tables, transports::get);
         qm.start();
-        return qm;
+        running.set(qm);
+        return new DaemonInstance() {
+            @Override
+            public void stop() {
+                running.compareAndSet(qm, null);
+                qm.stop();
+            }
+
+            @Override
+            public String describe() {
+                return qm.describe();
+            }
+        };
+    }
+
+    @Override
+    public boolean flushAll() {
+        QueueManager qm = running.get();
+        if (qm == null) {
+            return false;
+        }
+        qm.flush();
+        return true;
+    }
+
+    @Override
+    public boolean flush(String queueId) {
+        QueueManager qm = running.get();
+        if (qm == null) {
+            return false;
+        }
+        qm.flush(queueId);
+        return true;
     }
 }

@@ -182,6 +182,21 @@ final class QueueManager implements DaemonInstance {
         submit(() -> scanDeferredNow(true));
     }
 
+    /** {@code postqueue -i ID}: the message is due now if it is deferred. */
+    void flush(String id) {
+        submit(() -> {
+            if (org.estafeta.queue.QueueId.isValid(id) && room()) {
+                try {
+                    if (store.list(QueueName.DEFERRED).contains(id)) {
+                        load(QueueName.DEFERRED, id);
+                    }
+                } catch (IOException e) {
+                    log.warn("flush {}: {}", id, e.toString());
+                }
+            }
+        });
+    }
+
     private void submit(Runnable task) {
         if (stopping) {
             return;
