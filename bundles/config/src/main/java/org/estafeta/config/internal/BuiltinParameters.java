@@ -176,6 +176,12 @@ public final class BuiltinParameters {
             text("swap_bangpath", "yes", "rewrite `site!user` to `user@site`"),
             text("empty_address_recipient", "MAILER-DAEMON", "recipient of mail addressed to the null address"),
             text("relocated_maps", "", "tables of address → new address: `550 5.1.6 User has moved to ...`"),
+            text("append_dot_mydomain", "${{$compatibility_level} <level {1} ? {yes} : {no}}", "complete `user@host` to `user@host.$mydomain`"),
+            text("append_at_myorigin", "yes", "complete a bare `user` to `user@$myorigin`"),
+            text("show_user_unknown_table_name", "yes", "name the table in `User unknown in ... table` replies"),
+            text("owner_request_special", "yes", "`owner-x` and `x-request` keep their form when `recipient_delimiter` is `-`"),
+            text("allow_min_user", "no", "accept addresses that start with `-`"),
+            text("relocated_prefix_enable", "yes", "prefix the relocated_maps text with `User has moved to`"),
             // ---- queue manager ----
             time("queue_run_delay", "300s", 's', "how often the deferred queue is scanned"),
             time("minimal_backoff_time", "300s", 's', "least time a deferred message waits before the next attempt"),

@@ -11,7 +11,6 @@ import org.estafeta.master.daemon.DaemonInstance;
 import org.estafeta.queue.QueueFlush;
 import org.estafeta.queue.QueueStore;
 import org.estafeta.rewrite.AddressResolver;
-import org.estafeta.tables.TableService;
 import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -38,8 +37,6 @@ public final class QmgrDaemon implements Daemon, QueueFlush {
     private AddressResolver resolver;
     @Reference
     private Bouncer bouncer;
-    @Reference
-    private TableService tables;
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, target = "(" + Transport.NAME + "=*)")
@@ -62,7 +59,7 @@ public final class QmgrDaemon implements Daemon, QueueFlush {
 
     @Override
     public DaemonInstance start(MasterEntry entry, ConfigSnapshot config) throws Exception {
-        QueueManager qm = new QueueManager(config, store, resolver, bouncer, tables, transports::get);
+        QueueManager qm = new QueueManager(config, store, resolver, bouncer, transports::get);
         qm.start();
         running.set(qm);
         return new DaemonInstance() {

@@ -25,8 +25,6 @@ import java.util.function.Function;
 
 import org.estafeta.api.message.ClientInfo;
 import org.estafeta.api.message.Reply;
-import org.estafeta.api.table.LookupResult;
-import org.estafeta.api.table.LookupTable;
 import org.estafeta.api.transport.DeliveryRequest;
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.api.transport.Transport;
@@ -42,7 +40,6 @@ import org.estafeta.queue.QueueStore;
 import org.estafeta.rewrite.AddressResolver;
 import org.estafeta.rewrite.Resolution;
 import org.estafeta.rewrite.ResolutionException;
-import org.estafeta.tables.TableService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +67,6 @@ final class QueueManager implements DaemonInstance {
     private final QueueStore store;
     private final AddressResolver resolver;
     private final Bouncer bouncer;
-    private final TableService tables;
     private final Function<String, Optional<Transport>> transports;
     private final java.time.Clock clock;
 
@@ -89,17 +85,16 @@ final class QueueManager implements DaemonInstance {
     private final AtomicInteger inFlight = new AtomicInteger();
 
     QueueManager(ConfigSnapshot config, QueueStore store, AddressResolver resolver, Bouncer bouncer,
-            TableService tables, Function<String, Optional<Transport>> transports) {
-        this(config, store, resolver, bouncer, tables, transports, java.time.Clock.systemUTC());
+            Function<String, Optional<Transport>> transports) {
+        this(config, store, resolver, bouncer, transports, java.time.Clock.systemUTC());
     }
 
     QueueManager(ConfigSnapshot config, QueueStore store, AddressResolver resolver, Bouncer bouncer,
-            TableService tables, Function<String, Optional<Transport>> transports, java.time.Clock clock) {
+            Function<String, Optional<Transport>> transports, java.time.Clock clock) {
         this.config = config;
         this.store = store;
         this.resolver = resolver;
         this.bouncer = bouncer;
-        this.tables = tables;
         this.transports = transports;
         this.clock = clock;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("estafeta-qmgr", false));
@@ -324,13 +319,11 @@ final class QueueManager implements DaemonInstance {
                 if (r.status() != Envelope.Status.PENDING) {
                     continue;
                 }
-                Optional<RecipientResult> early;
+                Optional<RecipientResult> early = Optional.empty();
                 Resolution res = null;
                 try {
-                    early = relocated(r.address());
-                    if (early.isEmpty()) {
-                        res = resolver.resolve(config, env.sender(), r.address());
-                    }
+                    // relocated_maps is the resolver's (as in Postfix's trivial-rewrite): error:5.1.6 User has moved
+                    res = resolver.resolve(config, env.sender(), r.address());
                 } catch (ResolutionException e) {
                     early = Optional.of(RecipientResult.deferred(r.address(),
                             Reply.tempfail(451, "4.3.0", e.getMessage()), "none"));
@@ -376,51 +369,6 @@ final class QueueManager implements DaemonInstance {
             log.warn("{}: corrupt queue file, and it cannot be moved to corrupt/: {}", id, x.toString());
         }
         submit(() -> loading.remove(id));
-    }
-
-    /** relocated_maps: {@code 550 5.1.6 User has moved to new-address}, looked up as user@domain, user, @domain. */
-    private Optional<RecipientResult> relocated(String address) throws ResolutionException {
-        List<String> specs = config.list("relocated_maps");
-        if (specs.isEmpty()) {
-            return Optional.empty();
-        }
-        String lower = address.toLowerCase(java.util.Locale.ROOT);
-        int at = lower.lastIndexOf('@');
-        List<String> keys = new ArrayList<>();
-        keys.add(lower);
-        if (at > 0) {
-            String domain = lower.substring(at + 1);
-            if (isLocalDomain(domain)) {
-                keys.add(lower.substring(0, at));
-            }
-            keys.add(lower.substring(at));
-        }
-        for (String spec : specs) {
-            try (LookupTable t = tables.open(spec)) {
-                for (String key : keys) {
-                    LookupResult r = t.lookup(key);
-                    if (r instanceof LookupResult.Found f) {
-                        return Optional.of(RecipientResult.bounced(address,
-                                Reply.reject(550, "5.1.6", "User has moved to " + f.value()), "none"));
-                    }
-                    if (r instanceof LookupResult.TemporaryFailure tf) {
-                        throw new ResolutionException("relocated_maps lookup failure: " + spec);
-                    }
-                }
-            } catch (org.estafeta.api.table.TableOpenException e) {
-                throw new ResolutionException("relocated_maps: " + e.getMessage());
-            }
-        }
-        return Optional.empty();
-    }
-
-    private boolean isLocalDomain(String domain) {
-        for (String d : config.list("mydestination")) {
-            if (d.equalsIgnoreCase(domain)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private int recipientLimit(String service) {
@@ -718,8 +666,9 @@ final class QueueManager implements DaemonInstance {
         long age = Math.max(0, Duration.between(arrival, now).getSeconds());
         long backoff = Math.min(config.seconds("maximal_backoff_time"),
                 Math.max(config.seconds("minimal_backoff_time"), age));
+        // the time goes into the file first, so that the message is never seen in deferred/ without it
+        store.setNextAttempt(QueueName.ACTIVE, m.id, now.plusSeconds(backoff));
         store.move(QueueName.ACTIVE, m.id, QueueName.DEFERRED);
-        store.setNextAttempt(QueueName.DEFERRED, m.id, now.plusSeconds(backoff));
     }
 
     private Notice notice(ActiveMessage m, Notice.Kind kind, List<Integer> which) {
@@ -731,10 +680,23 @@ final class QueueManager implements DaemonInstance {
             String relay = r.relay();
             Optional<String> remote = relay.contains("[") ? Optional.of(relay) : Optional.empty();
             list.add(new Notice.RecipientStatus(q.address(), q.originalRecipient(), q.notifyOn(),
-                    r.reply().enhancedStatus(), r.reply().text(), remote, false));
+                    r.reply().enhancedStatus(), diagnostic(r), remote, false));
         }
         return new Notice(kind, config, m.id, env.arrivalMicros() / 1000, env.sender(), env.mailParameters(), list,
                 m.queued::content);
+    }
+
+    private static final java.util.regex.Pattern REMOTE =
+            java.util.regex.Pattern.compile("host \\S+ said: (.*?)(?: \\(in reply to .* command\\))?");
+
+    /**
+     * What a report's Diagnostic-Code carries: the remote server's bare reply ({@code 550 5.1.1 <x>: unknown}) when
+     * the transport worded it as Postfix's smtp does ({@code host mx[192.0.2.1] said: ... (in reply to RCPT TO
+     * command)}), otherwise the transport's text.
+     */
+    static String diagnostic(RecipientResult r) {
+        java.util.regex.Matcher m = REMOTE.matcher(r.reply().text());
+        return m.matches() ? m.group(1) : r.reply().text();
     }
 
     // ------------------------------------------------------------------ state records

@@ -28,14 +28,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 import org.estafeta.api.message.Reply;
-import org.estafeta.api.table.LookupResult;
-import org.estafeta.api.table.LookupTable;
 import org.estafeta.api.transport.DeliveryRequest;
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.api.transport.Transport;
 import org.estafeta.bounce.Bouncer;
 import org.estafeta.bounce.Notice;
-import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.MasterEntry;
 import org.estafeta.queue.Envelope;
 import org.estafeta.queue.FileQueueStore;
@@ -44,7 +41,6 @@ import org.estafeta.queue.QueueStore;
 import org.estafeta.rewrite.AddressResolver;
 import org.estafeta.rewrite.Resolution;
 import org.estafeta.rewrite.ResolutionException;
-import org.estafeta.tables.TableService;
 import org.estafeta.testing.FakeSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -109,7 +105,6 @@ class QueueManagerTest {
         p.put("default_destination_recipient_limit", "50");
         p.put("local_destination_recipient_limit", "1");
         p.put("default_process_limit", "100");
-        p.put("relocated_maps", "");
         p.put("mydestination", "local.example");
         for (int i = 0; i < extra.length; i += 2) {
             p.put(extra[i], extra[i + 1]);
@@ -122,15 +117,11 @@ class QueueManagerTest {
         return new FakeSnapshot(p, services, 1);
     }
 
-    private void start(ConfigSnapshot config, TableService tables) throws IOException {
+    private void start(FakeSnapshot config) throws IOException {
         store = store == null ? new FileQueueStore(dir) : store;
-        qm = new QueueManager(config, store, resolver, bouncer, tables,
+        qm = new QueueManager(config, store, resolver, bouncer,
                 name -> Optional.ofNullable(transports.get(name)), clock);
         qm.start();
-    }
-
-    private void start(ConfigSnapshot config) throws IOException {
-        start(config, noTables());
     }
 
     private String queue(String sender, List<String> rcpts, Map<String, List<String>> notify) throws IOException {
@@ -313,6 +304,7 @@ class QueueManagerTest {
         assertEquals("bad@ok.example", s.address());
         assertEquals("5.1.1", s.status());
         assertEquals(Optional.of("mx[192.0.2.1]:25"), s.remoteMta());
+        assertEquals("550 5.1.1 unknown", s.diagnostic(), "the remote's bare reply");
         assertTrue(returned.get(0).startsWith("Subject: test"), returned.get(0));
     }
 
@@ -374,17 +366,14 @@ class QueueManagerTest {
     }
 
     @Test
-    void resolutionFailuresDeferAndRelocatedUsersBounce() throws Exception {
+    void resolutionFailuresDeferOnlyTheirRecipient() throws Exception {
         Scripted smtp = new Scripted(QueueManagerTest::ok);
         transports.put("smtp", smtp);
-        TableService relocated = tables(Map.of("old@ok.example", "new@elsewhere.example"));
-        start(config("relocated_maps", "inline:relocated"), relocated);
-        String id = queue("old@ok.example", "x@broken.example", "y@ok.example");
+        start(config());
+        String id = queue("x@broken.example", "y@ok.example");
         await("deferred", () -> in(QueueName.DEFERRED, id));
         assertEquals(Map.of("x@broken.example", "transport_maps lookup failure"), store.deferrals(id));
-        assertEquals(1, notices.size());
-        assertEquals("5.1.6", notices.get(0).recipients().get(0).status());
-        assertEquals("User has moved to new@elsewhere.example", notices.get(0).recipients().get(0).diagnostic());
+        assertTrue(notices.isEmpty());
         assertEquals(List.of("y@ok.example"), smtp.requests.get(0).recipients());
     }
 
@@ -466,29 +455,6 @@ class QueueManagerTest {
     }
 
     // ------------------------------------------------------------------ fakes
-
-    private static TableService noTables() {
-        return tables(Map.of());
-    }
-
-    private static TableService tables(Map<String, String> entries) {
-        return new TableService() {
-            @Override
-            public LookupTable open(String spec) {
-                return key -> entries.containsKey(key) ? new LookupResult.Found(entries.get(key)) : LookupResult.NOT_FOUND;
-            }
-
-            @Override
-            public Set<String> types() {
-                return Set.of("inline");
-            }
-
-            @Override
-            public List<String> problems(ConfigSnapshot snapshot) {
-                return List.of();
-            }
-        };
-    }
 
     static final class MutableClock extends Clock {
         private volatile Instant now;
