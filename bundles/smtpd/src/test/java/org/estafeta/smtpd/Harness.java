@@ -24,7 +24,7 @@ import org.estafeta.dns.MxRecord;
 import org.estafeta.restrictions.Decision;
 import org.estafeta.restrictions.RestrictionEngine;
 import org.estafeta.restrictions.SessionFacts;
-import org.estafeta.testing.FakeCleanup;
+import org.estafeta.testing.cleanup.FakeCleanup;
 import org.estafeta.testing.FakeSnapshot;
 
 import io.netty.buffer.ByteBuf;

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.estafeta.master.daemon.DaemonInstance;
-import org.estafeta.testing.FakeCleanup;
+import org.estafeta.testing.cleanup.FakeCleanup;
 import org.estafeta.testing.FakeSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;

@@ -13,7 +13,7 @@ import org.estafeta.dns.Outcome;
 import org.estafeta.restrictions.Decision;
 import org.estafeta.restrictions.RestrictionEngine;
 import org.estafeta.restrictions.SessionFacts;
-import org.estafeta.testing.FakeCleanup;
+import org.estafeta.testing.cleanup.FakeCleanup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

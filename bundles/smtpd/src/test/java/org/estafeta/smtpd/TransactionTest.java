@@ -13,7 +13,7 @@ import java.util.Optional;
 
 import org.estafeta.api.message.Reply;
 import org.estafeta.cleanup.Submission;
-import org.estafeta.testing.FakeCleanup;
+import org.estafeta.testing.cleanup.FakeCleanup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -8,8 +8,10 @@ import org.estafeta.api.message.Reply;
  *
  * @param recipient the recipient address, as in the request
  * @param status the outcome
- * @param reply the reply that explains it, as Postfix logs it in {@code status=... (reply)}; for a delivery,
- *        the remote's {@code 250} reply
+ * @param reply the reply that explains it; its text is exactly what Postfix logs between the parentheses of
+ *        {@code status=sent (...)}: for a remote server the whole reply ({@code 250 2.0.0 Ok: queued as X}) or
+ *        {@code host mx.example.com[192.0.2.1] said: 550 5.1.1 ... (in reply to RCPT TO command)}, for local work
+ *        the agent's words ({@code delivered via filtro service})
  * @param relay where the attempt went, as Postfix logs it in {@code relay=}: {@code mx.example.com[192.0.2.1]:25}
  *        for a remote host, the transport name ({@code local}, {@code pipe}) for local work, {@code none} when no
  *        host was reached

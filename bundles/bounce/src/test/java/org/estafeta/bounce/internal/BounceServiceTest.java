@@ -37,7 +37,7 @@ import org.estafeta.cleanup.Cleanup;
 import org.estafeta.cleanup.Submission;
 import org.estafeta.config.ConfigLoader;
 import org.estafeta.config.ConfigSnapshot;
-import org.estafeta.testing.FakeCleanup;
+import org.estafeta.testing.cleanup.FakeCleanup;
 import org.estafeta.testing.FakeSnapshot;
 import org.estafeta.testing.RecordingLogger;
 import org.junit.jupiter.api.Test;

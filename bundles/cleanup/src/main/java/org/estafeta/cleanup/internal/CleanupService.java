@@ -39,6 +39,12 @@ public final class CleanupService implements Cleanup {
     private final ConfigSource config;
     private final java.time.Clock clock;
 
+    /** For header_checks and body_checks; optional so that cleanup works without any table bundle. */
+    @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL,
+            policy = org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    volatile org.estafeta.tables.TableService tables;
+
     @org.osgi.service.component.annotations.Activate
     public CleanupService(@Reference QueueStore store, @Reference ConfigSource config) {
         this(store, config, java.time.Clock.systemDefaultZone());
@@ -68,16 +74,27 @@ public final class CleanupService implements Cleanup {
                 Map.copyOf(s.mailParameters()), rcpts,
                 new Envelope.Client(s.client().address(), s.client().hostname(), s.client().helo(), s.protocol()),
                 actions);
+        ContentChecks checks;
+        try {
+            checks = ContentChecks.open(config.current(), tables).orElse(null);
+        } catch (org.estafeta.api.table.TableOpenException e) {
+            // a broken check table must not let mail pass unchecked: the client hears 451 and tries again
+            log.warn("{}", e.getMessage());
+            throw new IOException(e.getMessage(), e);
+        }
         QueueStore.Writer writer;
         try {
             writer = store.create(envelope);
         } catch (IOException e) {
+            if (checks != null) {
+                checks.close();
+            }
             log.warn("queue file create error: {}: {}", store.directory(), e.getMessage());
             throw QueueStore.isStorageShortage(e)
                     ? new InsufficientStorageException("queue file create error: " + e.getMessage(), e) : e;
         }
         QueueName target = s.actions().hold().isPresent() ? QueueName.HOLD : QueueName.INCOMING;
-        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target);
+        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, checks, s);
         try {
             StringBuilder top = new StringBuilder();
             for (String p : s.actions().prependHeaders()) {
@@ -93,6 +110,11 @@ public final class CleanupService implements Cleanup {
                     : e instanceof IOException io2 ? io2 : new IOException(e);
         }
         s.actions().hold().ifPresent(reason -> log.info("{}: hold: {}", writer.id(), reason));
+        s.actions().discard().ifPresent(reason -> {
+            // access(5) DISCARD: the client hears 250, the message is never queued
+            log.info("{}: discard: {}", writer.id(), reason);
+            stream.discard();
+        });
         return stream;
     }
 

@@ -4,6 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 import org.apache.james.mime4j.MimeException;
 import org.apache.james.mime4j.stream.DefaultFieldBuilder;
@@ -26,7 +29,24 @@ final class CleanupStream implements Cleanup.Stream {
     private final CleanupSettings settings;
     private final Logger log;
     private final Instant arrival;
-    private final QueueName target;
+    private QueueName target;
+    /** header/body checks of this message, or null when none is configured. */
+    private final ContentChecks checks;
+    private final org.estafeta.cleanup.Submission submission;
+    /** The first REJECT (or numeric action) of a check: the reply at the end of DATA. */
+    private org.estafeta.api.message.Reply rejected;
+    /** A check's table failed: the message is refused with 451 4.3.0 and the reason is logged. */
+    private String deferred;
+    private boolean discarded;
+    // ---- body scanning (only with checks): the current line, MIME part boundaries, bytes checked in this part
+    private final ByteArrayOutputStream bodyLine = new ByteArrayOutputStream(256);
+    private final java.util.ArrayDeque<String> boundaries = new java.util.ArrayDeque<>();
+    private String primaryBoundary;
+    private boolean inPartHeaders;
+    private final List<byte[]> partHeaderRaw = new ArrayList<>();
+    private final StringBuilder partHeader = new StringBuilder();
+    private String partBoundary;
+    private long partBytes;
     /** The current line while in the header section (bounded). */
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
     private final DefaultFieldBuilder field;
@@ -38,6 +58,13 @@ final class CleanupStream implements Cleanup.Stream {
     private boolean done;
 
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target) {
+        this(writer, settings, log, arrival, target, null, null);
+    }
+
+    CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target,
+            ContentChecks checks, org.estafeta.cleanup.Submission submission) {
+        this.checks = checks;
+        this.submission = submission;
         this.writer = writer;
         this.settings = settings;
         this.log = log;
@@ -48,6 +75,11 @@ final class CleanupStream implements Cleanup.Stream {
 
     String id() {
         return writer.id();
+    }
+
+    /** Accept and acknowledge the message but never queue it (DISCARD). */
+    void discard() {
+        discarded = true;
     }
 
     @Override
@@ -66,8 +98,9 @@ final class CleanupStream implements Cleanup.Stream {
                 if (line.size() + n > settings.headerSizeLimit() || headerBytes + n > settings.headerSizeLimit()) {
                     // an over-long header line or section: the rest is body, as Postfix treats it
                     endHeaders();
-                    emit(line.toByteArray());
+                    byte[] rest = line.toByteArray();
                     line.reset();
+                    body(rest, 0, rest.length);
                     break;
                 }
                 line.write(data, offset, n);
@@ -79,7 +112,7 @@ final class CleanupStream implements Cleanup.Stream {
                 }
             }
             if (offset < end) {
-                emit(data, offset, end - offset);
+                body(data, offset, end - offset);
             }
         } catch (IOException e) {
             throw storage(e);
@@ -101,7 +134,11 @@ final class CleanupStream implements Cleanup.Stream {
         }
         // the empty line, or a line that is no header: the body starts here
         endHeaders();
-        emit(l);
+        if (l.length > 0 && (l[0] == '\r' || l[0] == '\n')) {
+            emit(l); // the empty line itself is no body text
+        } else {
+            body(l, 0, l.length);
+        }
     }
 
     private void appendToField(byte[] l) throws IOException {
@@ -119,8 +156,9 @@ final class CleanupStream implements Cleanup.Stream {
         fieldOpen = false;
         var raw = field.getRaw();
         byte[] bytes = raw == null ? new byte[0] : raw.toByteArray();
+        RawField f = null;
         try {
-            RawField f = field.build();
+            f = field.build();
             if (f != null) {
                 seen(f);
             }
@@ -128,7 +166,226 @@ final class CleanupStream implements Cleanup.Stream {
             // not a well-formed field after all: it is still content, passed on as received
         }
         field.reset();
+        if (checks != null && f != null) {
+            String name = f.getName();
+            boolean mime = name.regionMatches(true, 0, "Content-", 0, 8) && checks.has(ContentChecks.Kind.MIME_HEADER);
+            if (name.equalsIgnoreCase("Content-Type")) {
+                primaryBoundary = boundary(f.getBody());
+            }
+            bytes = checked(mime ? ContentChecks.Kind.MIME_HEADER : ContentChecks.Kind.HEADER, logical(bytes), bytes);
+        }
         emit(bytes);
+    }
+
+    /** A header's text as header_checks sees it: its lines joined with {@code \n}, without the final line end. */
+    private static String logical(byte[] raw) {
+        String s = new String(raw, StandardCharsets.UTF_8).replace("\r\n", "\n");
+        return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    private static final java.util.regex.Pattern BOUNDARY =
+            java.util.regex.Pattern.compile("(?i)multipart/.*?;\\s*boundary\\s*=\\s*(?:\"([^\"]+)\"|([^;\\s]+))", java.util.regex.Pattern.DOTALL);
+
+    /** The boundary parameter of a multipart Content-Type, or null. */
+    static String boundary(String contentType) {
+        if (contentType == null) {
+            return null;
+        }
+        java.util.regex.Matcher m = BOUNDARY.matcher(contentType);
+        return m.find() ? (m.group(1) != null ? m.group(1) : m.group(2)) : null;
+    }
+
+    // ------------------------------------------------------------------ body_checks and MIME part headers
+
+    /** Body bytes: passed through, or (with checks) split into lines and checked. */
+    private void body(byte[] data, int off, int len) throws IOException {
+        if (checks == null) {
+            emit(data, off, len);
+            return;
+        }
+        if (primaryBoundary != null) {
+            boundaries.push(primaryBoundary);
+            primaryBoundary = null;
+        }
+        int end = off + len;
+        int start = off;
+        for (int i = off; i < end; i++) {
+            if (data[i] == '\n' || bodyLine.size() + (i - start + 1) >= LINE_LIMIT) {
+                bodyLine.write(data, start, i - start + 1);
+                start = i + 1;
+                bodyLine(bodyLine.toByteArray());
+                bodyLine.reset();
+            }
+        }
+        bodyLine.write(data, start, end - start);
+    }
+
+    /** Postfix's line_length_limit: longer body lines are checked in pieces of this size. */
+    static final int LINE_LIMIT = 2048;
+
+    private void bodyLine(byte[] raw) throws IOException {
+        String text = new String(raw, StandardCharsets.UTF_8);
+        if (text.endsWith("\n")) {
+            text = text.substring(0, text.length() - (text.endsWith("\r\n") ? 2 : 1));
+        }
+        if (text.startsWith("--") && !boundaries.isEmpty()) {
+            for (String b : boundaries) {
+                if (text.equals("--" + b) || text.equals("--" + b + "--")) {
+                    flushPartHeader();
+                    while (!boundaries.peek().equals(b)) {
+                        boundaries.pop();
+                    }
+                    if (text.endsWith("--") && text.length() == b.length() + 4) {
+                        boundaries.pop();
+                        inPartHeaders = false;
+                    } else {
+                        inPartHeaders = true;
+                        partBoundary = null;
+                    }
+                    partBytes = 0;
+                    emit(raw);
+                    return;
+                }
+            }
+        }
+        if (inPartHeaders) {
+            if (text.isEmpty()) {
+                flushPartHeader();
+                inPartHeaders = false;
+                if (partBoundary != null) {
+                    boundaries.push(partBoundary);
+                    partBoundary = null;
+                }
+                emit(raw);
+                return;
+            }
+            if ((text.charAt(0) == ' ' || text.charAt(0) == '\t') && !partHeaderRaw.isEmpty()) {
+                partHeaderRaw.add(raw);
+                partHeader.append('\n').append(text);
+                return;
+            }
+            flushPartHeader();
+            partHeaderRaw.add(raw);
+            partHeader.append(text);
+            return;
+        }
+        if (partBytes < checks.bodySizeLimit() && checks.has(ContentChecks.Kind.BODY)) {
+            partBytes += raw.length;
+            emit(checked(ContentChecks.Kind.BODY, text, raw));
+            return;
+        }
+        emit(raw);
+    }
+
+    private void flushPartHeader() throws IOException {
+        if (partHeaderRaw.isEmpty()) {
+            return;
+        }
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] b : partHeaderRaw) {
+            all.write(b);
+        }
+        String text = partHeader.toString();
+        partHeaderRaw.clear();
+        partHeader.setLength(0);
+        if (text.regionMatches(true, 0, "Content-Type:", 0, 13)) {
+            partBoundary = boundary(text.substring(13));
+        }
+        emit(checked(ContentChecks.Kind.MIME_HEADER, text, all.toByteArray()));
+    }
+
+    /**
+     * Runs one check and applies its action; returns the bytes to write in place of {@code raw} (the same array
+     * when nothing changes). After a REJECT or DISCARD nothing more is checked, as in Postfix.
+     */
+    private byte[] checked(ContentChecks.Kind kind, String text, byte[] raw) {
+        if (rejected != null || discarded || deferred != null || !checks.has(kind)) {
+            return raw;
+        }
+        ContentChecks.Verdict v = checks.check(kind, text);
+        if (v.defer().isPresent()) {
+            deferred = v.defer().get();
+            log.warn("{}: {}", writer.id(), deferred);
+            return raw;
+        }
+        if (v.action().isEmpty()) {
+            return raw;
+        }
+        ContentChecks.Action a = v.action().get();
+        String eol = "\r\n";
+        switch (a.name()) {
+            case "REJECT" -> {
+                rejected = a.rejectReply();
+                logAction("reject", kind, text, rejected.enhancedStatus() + " " + rejected.text());
+            }
+            case "WARN" -> logAction("warning", kind, text, a.text());
+            case "INFO" -> logAction("info", kind, text, a.text());
+            case "HOLD" -> {
+                target = QueueName.HOLD;
+                logAction("hold", kind, text, a.text());
+            }
+            case "DISCARD" -> {
+                discarded = true;
+                logAction("discard", kind, text, a.text());
+            }
+            case "IGNORE" -> {
+                return new byte[0];
+            }
+            case "REPLACE" -> {
+                logAction("replace", kind, text, a.text());
+                return (a.text() + eol).getBytes(StandardCharsets.UTF_8);
+            }
+            case "PREPEND" -> {
+                logAction("prepend", kind, text, a.text());
+                byte[] p = (a.text() + eol).getBytes(StandardCharsets.UTF_8);
+                byte[] out = java.util.Arrays.copyOf(p, p.length + raw.length);
+                System.arraycopy(raw, 0, out, p.length, raw.length);
+                return out;
+            }
+            case "DUNNO", "OK" -> {
+                // no action
+            }
+            default -> {
+                if (a.name().matches("[45]\\d\\d")) {
+                    rejected = a.rejectReply();
+                    logAction("reject", kind, text, rejected.enhancedStatus() + " " + rejected.text());
+                } else if (a.name().equals("REDIRECT") || a.name().equals("FILTER") || a.name().equals("BCC")) {
+                    log.warn("{}: {}: action {} is not supported yet by Estafeta's cleanup; ignored", writer.id(),
+                            kind.parameter, a.name());
+                } else {
+                    log.warn("unknown command in {} map: {}", kind.parameter, a.name());
+                }
+            }
+        }
+        return raw;
+    }
+
+    /**
+     * Postfix's cleanup_act_log(): {@code ID: reject: header Subject: x from host[addr]; from=<s> to=<r>
+     * proto=ESMTP helo=<h>: text}.
+     */
+    private void logAction(String verb, ContentChecks.Kind kind, String text, String optional) {
+        StringBuilder sb = new StringBuilder();
+        String shown = text.replace('\n', ' ').replace('\t', ' ');
+        sb.append(writer.id()).append(": ").append(verb).append(": ").append(kind.what).append(' ')
+                .append(shown.length() > 200 ? shown.substring(0, 200) : shown);
+        if (submission != null) {
+            var c = submission.client();
+            sb.append(" from ").append(c.hostname()).append('[').append(c.address()).append("];");
+            sb.append(" from=<").append(submission.sender()).append('>');
+            if (!submission.recipients().isEmpty()) {
+                sb.append(" to=<").append(submission.recipients().get(0).address()).append('>');
+            }
+            sb.append(" proto=").append(submission.protocol()).append(" helo=<").append(c.helo()).append('>');
+        }
+        if (optional != null && !optional.isEmpty()) {
+            sb.append(": ").append(optional);
+        }
+        if (verb.equals("warning")) {
+            log.warn("{}", sb.toString().replaceFirst(": warning: ", ": "));
+        } else {
+            log.info("{}", sb);
+        }
     }
 
     private void seen(RawField f) {
@@ -188,7 +445,7 @@ final class CleanupStream implements Cleanup.Stream {
     }
 
     @Override
-    public String commit() throws IOException {
+    public String commit() throws IOException, Cleanup.Rejected {
         if (done) {
             throw new IOException(writer.id() + ": message already ended");
         }
@@ -207,7 +464,29 @@ final class CleanupStream implements Cleanup.Stream {
                     emit(rest);
                 }
             }
+            if (bodyLine.size() > 0) {
+                byte[] last = bodyLine.toByteArray();
+                bodyLine.reset();
+                bodyLine(last);
+            }
+            flushPartHeader();
             done = true;
+            if (checks != null) {
+                checks.close();
+            }
+            if (deferred != null) {
+                writer.abort();
+                throw new Cleanup.Rejected(new org.estafeta.api.message.Reply(451, "4.3.0",
+                        "Error: queue file write error"));
+            }
+            if (rejected != null) {
+                writer.abort();
+                throw new Cleanup.Rejected(rejected);
+            }
+            if (discarded) {
+                writer.abort();
+                return writer.id();
+            }
             writer.commit(target);
             return writer.id();
         } catch (IOException e) {
@@ -220,6 +499,9 @@ final class CleanupStream implements Cleanup.Stream {
     @Override
     public void abort() {
         done = true;
+        if (checks != null) {
+            checks.close();
+        }
         writer.abort();
     }
 

@@ -136,6 +136,24 @@ class CleanupServiceTest {
     }
 
     @Test
+    void accessDiscardIsAcknowledgedButNeverQueued() throws Exception {
+        FileQueueStore store = new FileQueueStore(tmp.resolve("q"));
+        Submission s = new Submission("a@example.org", Map.of(), List.of(new Submission.Recipient("b@example.net",
+                List.of(), Optional.empty())), new ClientInfo("192.0.2.7", "c", "h", false, Optional.empty()), "ESMTP",
+                new Submission.Actions(Optional.empty(), Optional.of("spam trap"), Optional.empty(), Optional.empty(),
+                        List.of()));
+        Cleanup.Stream st = cleanup(store, "").open(s);
+        byte[] msg = "Subject: hi\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+        st.write(msg, 0, msg.length);
+        String id = st.commit();
+        assertTrue(!id.isEmpty());
+        assertEquals(List.of(), store.list(QueueName.INCOMING));
+        try (var tmpFiles = Files.list(tmp.resolve("q").resolve("tmp"))) {
+            assertEquals(0, tmpFiles.count(), "nothing half-written left behind");
+        }
+    }
+
+    @Test
     void abortLeavesNothing() throws Exception {
         FileQueueStore store = new FileQueueStore(tmp.resolve("q"));
         Cleanup.Stream s = cleanup(store, "").open(submission("b@example.net"));

@@ -104,6 +104,11 @@ public final class BuiltinParameters {
             // smtpd: protocol and hostile-input defences (issue 3)
             text("smtpd_helo_required", "no", "require HELO or EHLO before MAIL (`503 5.5.1 Error: send HELO/EHLO first`) and ETRN"),
             text("disable_vrfy_command", "no", "refuse VRFY (`502 5.5.1 VRFY command is disabled`) and leave it out of the EHLO reply"),
+            text("header_checks", "", "tables of patterns for each message header: REJECT, WARN, HOLD, DISCARD, IGNORE, REPLACE, PREPEND ... (header_checks(5))"),
+            text("mime_header_checks", "$header_checks", "the same for MIME headers (Content-*), top level and in parts"),
+            text("nested_header_checks", "$header_checks", "the same for headers of attached messages (not applied yet: see docs/compatibility.md)"),
+            text("body_checks", "", "tables of patterns for each body line"),
+            text("body_checks_size_limit", "51200", "bytes of each body part that body_checks inspect"),
             text("message_size_limit", "10240000", "the largest message in bytes (0: no limit); advertised as `SIZE` in the EHLO reply"),
             text("header_size_limit", "102400", "the most bytes cleanup takes as one message header (and as the header section); the rest is body"),
             text("always_add_missing_headers", "no", "`yes`: cleanup adds a missing Message-Id and Date header to all mail, remote mail included"),

@@ -45,15 +45,11 @@ final class DeliveryLog {
     }
 
     /**
-     * What goes between the parentheses: for mail a remote host ({@code relay=host[addr]:port}) accepted, its whole
-     * reply ({@code 250 2.0.0 Ok: queued as X}), as Postfix logs it; otherwise the reply's text, which the transport
-     * words as Postfix's agent does ({@code host mx[192.0.2.1] said: 550 ...}, {@code connect to ...},
+     * What goes between the parentheses: the reply's text, which the transport words exactly as Postfix's agent
+     * logs it ({@code 250 2.0.0 Ok: queued as X}, {@code host mx[192.0.2.1] said: 550 ...}, {@code connect to ...},
      * {@code delivered via filtro service}).
      */
     static String reason(RecipientResult r) {
-        if (r.status() == RecipientResult.Status.DELIVERED && r.relay().contains("[")) {
-            return r.reply().toString();
-        }
         return r.reply().text();
     }
 

@@ -312,6 +312,8 @@ final class QueueManager implements DaemonInstance {
             log.info("{}: from=<{}>, size={}, nrcpt={} (queue active)", id, env.sender(), qm.contentLength(),
                     env.recipients().size());
             Map<BatchKey, List<Integer>> groups = new LinkedHashMap<>();
+            Optional<String> redirect = action(env, "redirect");
+            Optional<Function<String, Resolution>> filter = action(env, "filter").map(this::filterRoute);
             List<Resolution> resolved = new ArrayList<>();
             for (int i = 0; i < env.recipients().size(); i++) {
                 Envelope.Recipient r = env.recipients().get(i);
@@ -322,8 +324,13 @@ final class QueueManager implements DaemonInstance {
                 Optional<RecipientResult> early = Optional.empty();
                 Resolution res = null;
                 try {
-                    // relocated_maps is the resolver's (as in Postfix's trivial-rewrite): error:5.1.6 User has moved
-                    res = resolver.resolve(config, env.sender(), r.address());
+                    if (filter.isPresent()) {
+                        res = filter.get().apply(r.address());
+                    } else {
+                        // relocated_maps is the resolver's (as in Postfix's trivial-rewrite): error:5.1.6 User has
+                        // moved; an access REDIRECT sends every recipient's copy to the one address instead
+                        res = resolver.resolve(config, env.sender(), redirect.orElse(r.address()));
+                    }
                 } catch (ResolutionException e) {
                     early = Optional.of(RecipientResult.deferred(r.address(),
                             Reply.tempfail(451, "4.3.0", e.getMessage()), "none"));
@@ -359,6 +366,24 @@ final class QueueManager implements DaemonInstance {
             String failed = id;
             submit(() -> loading.remove(failed));
         }
+    }
+
+    /** The value of the first access(5) action of this name recorded in the envelope. */
+    private static Optional<String> action(Envelope env, String name) {
+        return env.actions().stream().filter(a -> a.name().equals(name)).map(Envelope.Action::value).findFirst();
+    }
+
+    /**
+     * FILTER {@code transport:destination} (an access or header table action, or content_filter): every recipient
+     * goes to that transport and destination unchanged; without a destination, to {@code $myhostname}, as Postfix's
+     * qmgr does.
+     */
+    private Function<String, Resolution> filterRoute(String value) {
+        int colon = value.indexOf(':');
+        String transport = colon < 0 ? value : value.substring(0, colon);
+        String nexthop = colon < 0 ? "" : value.substring(colon + 1);
+        String hop = nexthop.isEmpty() ? config.value("myhostname") : nexthop;
+        return rcpt -> new Resolution(Resolution.AddressClass.DEFAULT, transport, hop, rcpt);
     }
 
     private void corrupt(String id, Exception e) {
@@ -541,7 +566,7 @@ final class QueueManager implements DaemonInstance {
             if (!q.notifyOn().isEmpty()) {
                 p.put("NOTIFY", String.join(",", q.notifyOn()));
             }
-            q.originalRecipient().ifPresent(o -> p.put("ORCPT", o));
+            q.originalRecipient().ifPresent(o -> p.put("ORCPT", xtextDecoded(o)));
             if (!p.isEmpty()) {
                 rcptParams.put(r.getValue(), p);
             }
@@ -550,7 +575,7 @@ final class QueueManager implements DaemonInstance {
         for (String name : List.of("RET", "ENVID", "BODY", "SMTPUTF8")) {
             String v = env.mailParameters().get(name);
             if (v != null) {
-                mailParams.put(name, v);
+                mailParams.put(name, name.equals("ENVID") ? xtextDecoded(v) : v);
             }
         }
         List<String> all = env.recipients().stream().map(Envelope.Recipient::address).toList();
@@ -684,6 +709,15 @@ final class QueueManager implements DaemonInstance {
         }
         return new Notice(kind, config, m.id, env.arrivalMicros() / 1000, env.sender(), env.mailParameters(), list,
                 m.queued::content);
+    }
+
+    /** ENVID and ORCPT are queued as received (RFC 3461 xtext); the transport API carries them decoded. */
+    static String xtextDecoded(String v) {
+        try {
+            return org.estafeta.queue.QueueFileFormat.unxtext(v);
+        } catch (IOException e) {
+            return v; // not valid xtext: pass it on as it came
+        }
     }
 
     private static final java.util.regex.Pattern REMOTE =

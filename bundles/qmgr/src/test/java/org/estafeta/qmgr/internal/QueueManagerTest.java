@@ -125,6 +125,11 @@ class QueueManagerTest {
     }
 
     private String queue(String sender, List<String> rcpts, Map<String, List<String>> notify) throws IOException {
+        return queue(sender, rcpts, notify, List.of());
+    }
+
+    private String queue(String sender, List<String> rcpts, Map<String, List<String>> notify,
+            List<Envelope.Action> actions) throws IOException {
         store = store == null ? new FileQueueStore(dir) : store;
         List<Envelope.Recipient> r = new ArrayList<>();
         for (String a : rcpts) {
@@ -132,7 +137,7 @@ class QueueManagerTest {
         }
         Instant now = clock.instant();
         Envelope env = new Envelope(now.getEpochSecond() * 1_000_000, sender, Map.of("RET", "HDRS"), r,
-                new Envelope.Client("127.0.0.1", "localhost", "client.example", "ESMTP"), List.of());
+                new Envelope.Client("127.0.0.1", "localhost", "client.example", "ESMTP"), actions);
         QueueStore.Writer w = store.create(env);
         byte[] content = "Subject: test\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
         w.write(content, 0, content.length);
@@ -166,7 +171,7 @@ class QueueManagerTest {
     }
 
     private static RecipientResult ok(String r) {
-        return RecipientResult.delivered(r, new Reply(250, "2.0.0", "Ok: queued as X"), "mx[192.0.2.1]:25");
+        return RecipientResult.delivered(r, new Reply(250, "2.0.0", "250 2.0.0 Ok: queued as X"), "mx[192.0.2.1]:25");
     }
 
     private static RecipientResult later(String r) {
@@ -429,6 +434,27 @@ class QueueManagerTest {
         await("notice", () -> notices.size() == 1);
         assertEquals(Notice.Kind.SUCCESS, notices.get(0).kind());
         assertEquals(List.of("a@ok.example"), notices.get(0).recipients().stream().map(Notice.RecipientStatus::address).toList());
+    }
+
+    @Test
+    void filterAndRedirectActionsRouteEveryRecipient() throws Exception {
+        Scripted smtp = new Scripted(QueueManagerTest::ok);
+        transports.put("smtp", smtp);
+        start(config("myhostname", "gw.example"));
+        queue("s@example.org", List.of("a@ok.example", "b@other.example"), Map.of(),
+                List.of(new Envelope.Action("filter", "relay:[127.0.0.1]:10025")));
+        queue("s@example.org", List.of("c@ok.example"), Map.of(), List.of(new Envelope.Action("filter", "smtp:")));
+        queue("s@example.org", List.of("d@ok.example", "e@other.example"), Map.of(),
+                List.of(new Envelope.Action("redirect", "trap@quarantine.example")));
+        await("all delivered", () -> queueEmpty() && smtp.requests.size() == 3);
+        Map<String, String> seen = new java.util.TreeMap<>();
+        for (DeliveryRequest r : smtp.requests) {
+            seen.put(String.join(",", r.recipients()), r.service() + " " + r.nexthop());
+        }
+        assertEquals(Map.of("a@ok.example,b@other.example", "relay [127.0.0.1]:10025",
+                "c@ok.example", "smtp gw.example",
+                "trap@quarantine.example", "smtp quarantine.example"), seen,
+                "FILTER: one batch to the filter, recipients unchanged; REDIRECT: one copy to the new address");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package org.estafeta.testing;
+package org.estafeta.testing.cleanup;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,0 +1,237 @@
+package org.estafeta.cleanup.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+import org.estafeta.api.message.ClientInfo;
+import org.estafeta.api.table.LookupResult;
+import org.estafeta.api.table.LookupTable;
+import org.estafeta.api.table.TableOpenException;
+import org.estafeta.cleanup.Cleanup;
+import org.estafeta.cleanup.Submission;
+import org.estafeta.config.ConfigLoader;
+import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.config.ConfigSource;
+import org.estafeta.queue.FileQueueStore;
+import org.estafeta.queue.QueueName;
+import org.estafeta.tables.TableService;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * header_checks, mime_header_checks and body_checks as cleanup applies them. The tables here are a minimal
+ * pattern table ({@code /re/flags action} lines, first match wins) so that this bundle's tests need no table
+ * bundle; the tutorial's files through the real regexp table and a real Postfix are in the launcher's
+ * ContentChecksIT.
+ */
+class ContentChecksTest {
+    @TempDir
+    Path tmp;
+
+    private final Map<String, List<Map.Entry<Pattern, String>>> tables = new LinkedHashMap<>();
+    private FileQueueStore store;
+
+    private void table(String name, String... lines) {
+        List<Map.Entry<Pattern, String>> rules = new ArrayList<>();
+        for (String l : lines) {
+            if (l.isBlank() || l.startsWith("#")) {
+                continue;
+            }
+            int end = l.lastIndexOf('/');
+            String flags = l.substring(end + 1, l.indexOf(' ', end));
+            // POSIX regexp as regexp_table(5) compiles it: "." also matches the newline of a folded header
+            rules.add(Map.entry(Pattern.compile(l.substring(1, end),
+                    Pattern.DOTALL | (flags.contains("i") ? Pattern.CASE_INSENSITIVE : 0)),
+                    l.substring(l.indexOf(' ', end) + 1).trim()));
+        }
+        tables.put(name, rules);
+    }
+
+    private final TableService service = new TableService() {
+        @Override
+        public LookupTable open(String spec) throws TableOpenException {
+            String name = spec.substring(spec.indexOf(':') + 1);
+            if (name.equals("down")) {
+                return key -> LookupResult.temporaryFailure("server down");
+            }
+            List<Map.Entry<Pattern, String>> rules = tables.get(name);
+            if (rules == null) {
+                throw new TableOpenException("open " + name + ": No such file or directory");
+            }
+            return key -> {
+                for (Map.Entry<Pattern, String> r : rules) {
+                    if (r.getKey().matcher(key).find()) {
+                        return LookupResult.found(r.getValue());
+                    }
+                }
+                return LookupResult.notFound();
+            };
+        }
+
+        @Override
+        public Set<String> types() {
+            return Set.of("test");
+        }
+
+        @Override
+        public List<String> problems(ConfigSnapshot snapshot) {
+            return List.of();
+        }
+    };
+
+    private Cleanup cleanup(String mainCf) throws Exception {
+        Path conf = Files.createDirectories(tmp.resolve("etc"));
+        Files.writeString(conf.resolve("main.cf"), "myhostname = mx.example.com\n" + mainCf);
+        ConfigSnapshot snap = ConfigLoader.load(conf, tmp.resolve("var"));
+        store = new FileQueueStore(tmp.resolve("q"));
+        CleanupService c = new CleanupService(store, new ConfigSource() {
+            @Override
+            public ConfigSnapshot current() {
+                return snap;
+            }
+
+            @Override
+            public ConfigSnapshot reload() {
+                return snap;
+            }
+
+            @Override
+            public void addListener(Consumer<ConfigSnapshot> listener) {
+            }
+
+            @Override
+            public void removeListener(Consumer<ConfigSnapshot> listener) {
+            }
+        });
+        c.tables = service;
+        return c;
+    }
+
+    private static Submission submission() {
+        return new Submission("a@example.org", Map.of(), List.of(new Submission.Recipient("b@example.net", List.of(),
+                Optional.empty())), new ClientInfo("192.0.2.7", "client.example.org", "helo.example.org", false,
+                        Optional.empty()), "ESMTP", Submission.Actions.NONE);
+    }
+
+    /** Sends {@code message} in small pieces (the checks must not depend on how the bytes arrive). */
+    private static String send(Cleanup c, String message) throws Exception {
+        Cleanup.Stream s = c.open(submission());
+        byte[] b = message.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < b.length; i += 7) {
+            s.write(b, i, Math.min(7, b.length - i));
+        }
+        return s.commit();
+    }
+
+    private String queued(QueueName q, String id) throws IOException {
+        try (InputStream in = store.read(q, id).content()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static List<String> tutorial(String file) throws IOException {
+        try (InputStream in = ContentChecksTest.class.getResourceAsStream("/tutorial/" + file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        }
+    }
+
+    @Test
+    void theTutorialsHeaderChecksRejectWhatTheyShould() throws Exception {
+        table("header_checks", tutorial("header_checks").toArray(String[]::new));
+        Cleanup c = cleanup("header_checks = test:header_checks\n");
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class,
+                () -> send(c, "Subject: new photos from my party!\r\n\r\nhi\r\n"));
+        assertEquals("550 5.7.1 message content rejected", r.reply().toString());
+        // the SirCam rule of the tutorial rejects any Date header, as it would with Postfix
+        assertThrows(Cleanup.Rejected.class, () -> send(c, "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nhi\r\n"));
+        assertThrows(Cleanup.Rejected.class, () -> send(c, "X-Unsent: 1\r\n\r\nhi\r\n"));
+        assertThrows(Cleanup.Rejected.class, () -> send(c, "From: \"x\" <_bad@example.org>\r\n\r\nhi\r\n"));
+        String id = send(c, "Subject: new photos from my holiday\r\n\r\nhi\r\n");
+        assertTrue(queued(QueueName.INCOMING, id).contains("Subject: new photos from my holiday"));
+        assertEquals(List.of(), store.list(QueueName.HOLD));
+    }
+
+    @Test
+    void theTutorialsBodyChecksRejectWithinTheSizeLimitOnly() throws Exception {
+        table("body_checks", tutorial("body_checks").toArray(String[]::new));
+        Cleanup c = cleanup("body_checks = test:body_checks\nbody_checks_size_limit = 1000\n");
+        assertThrows(Cleanup.Rejected.class, () -> send(c, "Subject: x\r\n\r\nline one\r\nGet a FREE MEMBERSHIP now\r\n"));
+        assertThrows(Cleanup.Rejected.class, () -> send(c, "Subject: x\r\n\r\nno final line end bizinfo"));
+        String headerOnly = send(c, "Subject: FREE MEMBERSHIP\r\n\r\nclean\r\n");
+        assertTrue(queued(QueueName.INCOMING, headerOnly).contains("clean"), "body_checks do not see headers");
+        String late = send(c, "Subject: x\r\n\r\n" + "filler line of text\r\n".repeat(100) + "FREE MEMBERSHIP\r\n");
+        assertTrue(queued(QueueName.INCOMING, late).endsWith("FREE MEMBERSHIP\r\n"),
+                "text past body_checks_size_limit is not inspected, as in Postfix");
+    }
+
+    @Test
+    void actionsWarnHoldDiscardIgnoreReplacePrependAndRejectText() throws Exception {
+        table("h",
+                "/^Subject: hold me/ HOLD suspicious",
+                "/^Subject: drop me/ DISCARD not wanted",
+                "/^X-Internal:/ IGNORE",
+                "/^Received: from secret/ REPLACE Received: from [hidden]",
+                "/^Subject: tag me/ PREPEND X-Tagged: yes",
+                "/^Subject: warn me/ WARN looks odd",
+                "/^Subject: go away/ REJECT 5.7.0 go away now",
+                "/^Subject: later/ 450 4.7.1 try later");
+        Cleanup c = cleanup("header_checks = test:h\n");
+        String held = send(c, "Subject: hold me\r\n\r\nx\r\n");
+        assertEquals(List.of(held), store.list(QueueName.HOLD));
+        String dropped = send(c, "Subject: drop me\r\n\r\nx\r\n");
+        assertFalse(store.list(QueueName.INCOMING).contains(dropped), "discarded: acknowledged, never queued");
+        String edited = send(c, "X-Internal: yes\r\n  folded\r\nReceived: from secret.example\r\nSubject: tag me\r\n\r\nx\r\n");
+        String text = queued(QueueName.INCOMING, edited);
+        assertFalse(text.contains("X-Internal") || text.contains("folded"), text);
+        assertTrue(text.contains("\r\nReceived: from [hidden]\r\nX-Tagged: yes\r\nSubject: tag me\r\n"), text);
+        String warned = send(c, "Subject: warn me\r\n\r\nx\r\n");
+        assertTrue(store.list(QueueName.INCOMING).contains(warned));
+        assertEquals("550 5.7.0 go away now",
+                assertThrows(Cleanup.Rejected.class, () -> send(c, "Subject: go away\r\n\r\nx\r\n")).reply().toString());
+        assertEquals("450 4.7.1 try later",
+                assertThrows(Cleanup.Rejected.class, () -> send(c, "Subject: later\r\n\r\nx\r\n")).reply().toString());
+    }
+
+    @Test
+    void multiLineHeadersAreMatchedAsOneStringAndMimePartHeadersByMimeHeaderChecks() throws Exception {
+        table("h", "/^Subject: one\\n two/ REJECT folded match",
+                "/^Content-Disposition:.*filename=\"?readme\\.exe/ REJECT Nimda");
+        Cleanup c = cleanup("header_checks = test:h\n");
+        assertEquals("550 5.7.1 folded match",
+                assertThrows(Cleanup.Rejected.class, () -> send(c, "Subject: one\r\n two\r\n\r\nx\r\n")).reply().toString());
+        String mime = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n--b1\r\n"
+                + "Content-Type: text/plain\r\n\r\nhello\r\n--b1\r\nContent-Type: application/octet-stream\r\n"
+                + "Content-Disposition: attachment;\r\n\tfilename=\"readme.exe\"\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b1--\r\n";
+        assertEquals("550 5.7.1 Nimda", assertThrows(Cleanup.Rejected.class, () -> send(c, mime)).reply().toString(),
+                "mime_header_checks (default $header_checks) sees the attachment's folded header");
+        String clean = send(c, mime.replace("readme.exe", "report.pdf"));
+        assertTrue(queued(QueueName.INCOMING, clean).contains("filename=\"report.pdf\""));
+    }
+
+    @Test
+    void aCheckTableThatFailsRefusesTheMessageTemporarily() throws Exception {
+        Cleanup c = cleanup("body_checks = test:down\n");
+        assertEquals("451 4.3.0 Error: queue file write error",
+                assertThrows(Cleanup.Rejected.class, () -> send(c, "Subject: x\r\n\r\nbody\r\n")).reply().toString());
+        Cleanup missing = cleanup("header_checks = test:nonexistent\n");
+        IOException e = assertThrows(IOException.class, () -> missing.open(submission()));
+        assertTrue(e.getMessage().startsWith("header_checks: open nonexistent"), e.getMessage());
+        assertEquals(List.of(), store.list(QueueName.INCOMING));
+    }
+}
