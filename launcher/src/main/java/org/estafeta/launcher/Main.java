@@ -17,6 +17,7 @@ import java.util.Optional;
 import org.estafeta.launcher.log.Maillog;
 import org.estafeta.queue.QueueAdmin;
 import org.estafeta.queue.QueueCommands;
+import org.estafeta.table.hash.PostmapCommand;
 
 /**
  * The {@code estafeta} command. Every subcommand takes {@code -c CONFDIR} (default: the distribution's
@@ -25,7 +26,7 @@ import org.estafeta.queue.QueueCommands;
  * <pre>
  * estafeta [-c DIR] [-f FEATURE] run|start|stop|status|reload|plugins
  * estafeta postconf [-c DIR] [-n|-d|-x] [name ...]
- * estafeta postmap [-c DIR] -q KEY TYPE:NAME
+ * estafeta postmap|postalias [-c DIR] [-fiNnrsvw] [-d KEY] [-q KEY] [TYPE:]FILE ...
  * </pre>
  */
 public final class Main {
@@ -38,11 +39,13 @@ public final class Main {
               reload                  read main.cf and master.cf again
               plugins                 installed bundles and the Estafeta services they provide
               postconf [-n|-d|-x] [name ...]   show parameters, as Postfix's postconf
-              postmap -q KEY TYPE:NAME         look up KEY in a table of the running gateway
+              postmap [-firsw] [-d KEY] [-q KEY] [TYPE:]FILE ...   build an indexed table (FILE.db), query,
+                                       list, add, delete, as Postfix's postmap (-q on other types: the gateway)
+              postalias [options as postmap] [TYPE:]FILE ...      the same for aliases (name: value)
               postqueue -p | -f | -i ID | -s SITE     the queue listing (mailq); flush
               postsuper -d|-h|-H|-r ID|ALL [queue...]  delete, hold, release, requeue
               postcat [-e|-h|-b] -q ID ...     a queued message: envelope and content
-              sendmail                         not supported yet
+              sendmail [-f SENDER] [-t] [-i] [-F NAME] [--] [RECIPIENT ...]   submit the message on standard input
             Every command takes -c CONFDIR, the directory holding main.cf and master.cf.""";
 
     private final PrintStream out;
@@ -129,10 +132,16 @@ public final class Main {
                 case "postqueue":
                 case "postsuper":
                     return queueCommand(confOption(args));
+                case "postmap":
+                case "postalias":
+                    return postmap(confOption(args));
                 case "postcat":
                     return postcat(confOption(args));
                 case "sendmail":
-                    return fatal("not supported yet");
+                    return org.estafeta.pickup.Sendmail.run(args, dir -> {
+                        dir.ifPresent(d -> confDir = d);
+                        return locateGateway().queueDirectory();
+                    }, System.in, err);
                 default:
                     break;
             }
@@ -143,7 +152,6 @@ public final class Main {
                 case "stop" -> stop(rest);
                 case "status" -> status(rest);
                 case "reload", "plugins" -> control(command, rest);
-                case "postmap" -> postmap(rest);
                 default -> {
                     err.println("estafeta: fatal: unknown command: " + command);
                     err.println(USAGE);
@@ -516,43 +524,40 @@ public final class Main {
         }
     }
 
-    /** {@code postmap -q KEY TYPE:NAME}: a lookup in the running gateway; everything else is not supported yet. */
-    private int postmap(List<String> rest) throws GatewayException {
-        String key = null;
-        List<String> maps = new ArrayList<>();
-        for (int i = 0; i < rest.size(); i++) {
-            String a = rest.get(i);
-            if (a.equals("-q") && i + 1 < rest.size()) {
-                key = rest.get(++i);
-            } else if (a.startsWith("-")) {
-                return fatal("not supported yet: postmap " + a);
-            } else {
-                maps.add(a);
-            }
+    /**
+     * postmap and postalias ({@link PostmapCommand}): indexed tables (hash:, btree:, cdb:, lmdb:) are built and read
+     * from their files, gateway running or not, as Postfix's commands do; {@code -q} on a table of another type asks
+     * the running gateway.
+     */
+    private int postmap(List<String> args) {
+        Settings s = null;
+        try {
+            s = locateGateway();
+        } catch (GatewayException unreadable) {
+            // no readable main.cf: Postfix's defaults, and no gateway to ask
         }
-        if (key == null) {
-            return fatal("not supported yet");
-        }
-        if (maps.size() != 1) {
-            return fatal("usage: postmap [-c CONFDIR] -q KEY TYPE:NAME");
-        }
-        if (key.equals("-")) {
-            return fatal("not supported yet: postmap -q - (keys from standard input)");
-        }
+        String type = s == null ? "hash"
+                : s.snapshot().get("default_database_type").map(String::trim).filter(v -> !v.isEmpty()).orElse("hash");
+        return PostmapCommand.run(command, args, type, System.in, out, err, java.time.Clock.systemUTC(),
+                this::gatewayLookup);
+    }
+
+    /** {@code postmap -q KEY TYPE:NAME} for a type the command does not read itself: a lookup in the running gateway. */
+    private int gatewayLookup(String key, String map) {
         if (key.isEmpty() || key.chars().anyMatch(ch -> ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')) {
             return fatal("the control protocol cannot carry a key with white space: \"" + key + "\"");
         }
-        String map = maps.get(0);
         int colon = map.indexOf(':');
-        if (colon <= 0) {
-            return fatal("table " + map + ": expected TYPE:NAME");
-        }
         String name = map.substring(colon + 1);
         // The gateway resolves names from its own directory; a relative file name means the caller's.
         if (!name.startsWith("/") && Files.exists(Path.of(name))) {
             name = Path.of(name).toAbsolutePath().normalize().toString();
         }
-        return send("lookup " + key + " " + map.substring(0, colon) + ":" + name);
+        try {
+            return send("lookup " + key + " " + map.substring(0, colon) + ":" + name);
+        } catch (GatewayException e) {
+            return fatal(e.getMessage());
+        }
     }
 
     private static long envLong(String name, long fallback) {

@@ -17,9 +17,16 @@ import org.estafeta.api.message.ClientInfo;
  * @param client the client, with its HELO name and TLS/SASL state
  * @param protocol {@code SMTP} or {@code ESMTP}, as Postfix's Received header says
  * @param actions what the restrictions decided to do with the message once it is queued
+ * @param local present for local submission (the sendmail command through pickup), empty for SMTP
  */
 public record Submission(String sender, Map<String, String> mailParameters, List<Recipient> recipients,
-        ClientInfo client, String protocol, Actions actions) {
+        ClientInfo client, String protocol, Actions actions, Optional<Local> local) {
+
+    /** A submission from the network (smtpd, the bounce service): no {@link Local} part. */
+    public Submission(String sender, Map<String, String> mailParameters, List<Recipient> recipients,
+            ClientInfo client, String protocol, Actions actions) {
+        this(sender, mailParameters, recipients, client, protocol, actions, Optional.empty());
+    }
 
     public Submission {
         Objects.requireNonNull(sender, "sender");
@@ -28,6 +35,7 @@ public record Submission(String sender, Map<String, String> mailParameters, List
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(actions, "actions");
+        Objects.requireNonNull(local, "local");
         if (recipients.isEmpty()) {
             throw new IllegalArgumentException("a submission needs at least one recipient");
         }
@@ -68,6 +76,20 @@ public record Submission(String sender, Map<String, String> mailParameters, List
             Objects.requireNonNull(filter, "filter");
             Objects.requireNonNull(redirect, "redirect");
             prependHeaders = List.copyOf(prependHeaders);
+        }
+    }
+
+    /**
+     * What cleanup needs of a local submission, as Postfix's pickup passes it: the Received header says
+     * {@code by HOST (mail_name, from userid UID)}, and cleanup adds a missing {@code From:} (with the full name),
+     * {@code Date:} and {@code Message-Id:} whatever {@code always_add_missing_headers} says.
+     *
+     * @param uid the numeric user ID of the submitting user, as the kernel reported it
+     * @param fullName the sender's full name ({@code sendmail -F}), empty when none
+     */
+    public record Local(long uid, String fullName) {
+        public Local {
+            Objects.requireNonNull(fullName, "fullName");
         }
     }
 }

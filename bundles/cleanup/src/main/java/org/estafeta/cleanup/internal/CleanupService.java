@@ -118,8 +118,15 @@ public final class CleanupService implements Cleanup {
         return stream;
     }
 
-    /** Postfix's smtpd Received header, folded as Postfix folds it. */
+    /**
+     * Postfix's smtpd Received header, folded as Postfix folds it; for local submission pickup's, which names the
+     * user ID only ({@code Received: by HOST (Postfix, from userid 1000)}).
+     */
     static String received(Submission s, CleanupSettings settings, String id, Instant arrival) {
+        if (s.local().isPresent()) {
+            return "Received: by " + settings.myhostname() + " (" + settings.mailName() + ", from userid "
+                    + s.local().get().uid() + ")\r\n\tid " + id + "; " + mailDate(arrival) + "\r\n";
+        }
         String helo = s.client().helo().isEmpty() ? s.client().hostname() : s.client().helo();
         StringBuilder sb = new StringBuilder();
         sb.append("Received: from ").append(helo).append(" (").append(s.client().hostname()).append(" [")

@@ -55,6 +55,7 @@ final class CleanupStream implements Cleanup.Stream {
     private long headerBytes;
     private boolean sawMessageId;
     private boolean sawDate;
+    private boolean sawFrom;
     private boolean done;
 
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target) {
@@ -396,6 +397,8 @@ final class CleanupStream implements Cleanup.Stream {
             log.info("{}: message-id={}", writer.id(), body);
         } else if (name.equalsIgnoreCase("Date")) {
             sawDate = true;
+        } else if (name.equalsIgnoreCase("From")) {
+            sawFrom = true;
         }
     }
 
@@ -420,8 +423,12 @@ final class CleanupStream implements Cleanup.Stream {
         }
         flushField();
         inHeaders = false;
+        // Postfix's cleanup adds them to local mail whatever always_add_missing_headers says
+        var local = submission == null ? java.util.Optional.<org.estafeta.cleanup.Submission.Local>empty()
+                : submission.local();
+        boolean add = settings.addMissingHeaders() || local.isPresent();
         if (!sawMessageId) {
-            if (settings.addMissingHeaders()) {
+            if (add) {
                 String mid = writer.id() + "@" + settings.myhostname();
                 emit(("Message-Id: <" + mid + ">\r\n").getBytes(StandardCharsets.UTF_8));
                 log.info("{}: message-id=<{}>", writer.id(), mid);
@@ -429,9 +436,38 @@ final class CleanupStream implements Cleanup.Stream {
                 log.info("{}: message-id=<>", writer.id());
             }
         }
-        if (!sawDate && settings.addMissingHeaders()) {
+        if (!sawDate && add) {
             emit(("Date: " + CleanupService.mailDate(arrival) + "\r\n").getBytes(StandardCharsets.UTF_8));
         }
+        if (!sawFrom && local.isPresent()) {
+            emit(("From: " + fromHeader(submission.sender(), local.get().fullName()) + "\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * The value of the {@code From:} header cleanup adds to local mail (Postfix's hfrom_format = standard):
+     * {@code Full Name <sender>}, {@code sender} without a full name, {@code MAILER-DAEMON} for the null sender.
+     * A full name with specials becomes a quoted string, one with non-ASCII text an RFC 2047 encoded word.
+     */
+    static String fromHeader(String sender, String fullName) {
+        if (sender.isEmpty()) {
+            return "MAILER-DAEMON";
+        }
+        String name = fullName.replaceAll("[\\x00-\\x1f\\x7f\\s]+", " ").strip();
+        if (name.isEmpty()) {
+            return sender;
+        }
+        String phrase;
+        if (!name.chars().allMatch(c -> c < 128)) {
+            phrase = "=?UTF-8?B?" + java.util.Base64.getEncoder().encodeToString(name.getBytes(StandardCharsets.UTF_8))
+                    + "?=";
+        } else if (name.matches("[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")) {
+            phrase = name;
+        } else {
+            phrase = "\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        }
+        return phrase + " <" + sender + ">";
     }
 
     private void emit(byte[] b) throws IOException {

@@ -174,11 +174,11 @@ public final class MasterComponent implements ControlCommands.Master {
     }
 
     @Override
-    @Override
     public Optional<org.estafeta.queue.QueueFlush> queueFlush() {
         return Optional.ofNullable(flush);
     }
 
+    @Override
     public Optional<Path> queueDirectory() {
         QueueStore q = queue;
         return q == null ? Optional.empty() : Optional.of(q.directory());

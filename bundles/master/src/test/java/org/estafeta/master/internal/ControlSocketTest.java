@@ -225,7 +225,7 @@ class ControlSocketTest {
         supervisor.settle();
         assertEquals(List.of("the Estafeta mail system is running: PID: 4242",
                 "127.0.0.1:2525/inet: waiting for a bundle that registers estafeta.daemon=smtpd",
-                "pickup/unix: no counterpart in Estafeta yet (command pickup); ignored",
+                "pickup/unix: waiting for a bundle that registers estafeta.daemon=pickup",
                 "exit 2"), ask("status"));
 
         var smtpd = new FakeDaemon("smtpd");

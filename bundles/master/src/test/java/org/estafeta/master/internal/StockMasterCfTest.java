@@ -49,6 +49,7 @@ class StockMasterCfTest {
             supervisor.daemonAdded("smtpd", smtpd, 1, 0);
             FakeDaemon qmgr = new FakeDaemon("qmgr");
             supervisor.daemonAdded("qmgr", qmgr, 2, 0);
+            supervisor.daemonAdded("pickup", new FakeDaemon("pickup"), 3, 0);
             supervisor.configure(snapshot);
             supervisor.settle();
             List<EntryStatus> status = supervisor.status();

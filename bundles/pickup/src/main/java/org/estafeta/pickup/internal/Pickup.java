@@ -1,0 +1,215 @@
+package org.estafeta.pickup.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.estafeta.api.message.ClientInfo;
+import org.estafeta.cleanup.Cleanup;
+import org.estafeta.cleanup.Submission;
+import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.pickup.Maildrop;
+import org.estafeta.queue.Envelope;
+import org.estafeta.queue.QueueName;
+import org.estafeta.queue.QueueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * pickup - one instance of the pickup service: feeds every file in {@code maildrop/} through the Cleanup service as
+ * a local submission and removes it once cleanup has queued the message. It scans at start, when the submission
+ * socket committed a file, and every {@code wakeup} seconds (root may have written maildrop/ itself). Bare names
+ * in the envelope get {@code @$myorigin}, as Postfix's cleanup does in its {@code local} rewriting context.
+ */
+final class Pickup {
+    private static final Logger log = LoggerFactory.getLogger("pickup");
+
+    private final QueueStore store;
+    private final Cleanup cleanup;
+    private final ConfigSnapshot config;
+    private final long wakeupSeconds;
+    private final ScheduledExecutorService executor =
+            Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "estafeta-pickup");
+                t.setDaemon(true);
+                return t;
+            });
+    private final AtomicBoolean scanQueued = new AtomicBoolean();
+    private SubmitServer server;
+    private volatile int pickedUp;
+
+    Pickup(QueueStore store, Cleanup cleanup, ConfigSnapshot config, long wakeupSeconds) {
+        this.store = store;
+        this.cleanup = cleanup;
+        this.config = config;
+        this.wakeupSeconds = wakeupSeconds;
+    }
+
+    void start() throws IOException {
+        Path maildrop = store.directory().resolve(QueueName.MAILDROP.directory());
+        var perms = Files.getPosixFilePermissions(maildrop);
+        if (!PosixFilePermissions.fromString("rwx------").containsAll(perms)) {
+            log.warn("{}: mode {} lets other users in; setting 0700", maildrop, PosixFilePermissions.toString(perms));
+            perms.retainAll(List.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                    PosixFilePermission.OWNER_EXECUTE));
+            Files.setPosixFilePermissions(maildrop, perms);
+        }
+        String overrides = config.get("receive_override_options").orElse("").strip();
+        if (overrides.contains("no_header_body_checks")) {
+            log.warn("receive_override_options = no_header_body_checks is not supported for pickup yet; "
+                    + "header and body checks still apply to local mail");
+        }
+        long limit = config.get("message_size_limit").map(v -> Long.parseLong(v.strip())).orElse(10_240_000L);
+        server = new SubmitServer(Maildrop.socket(store.directory()), store, limit, this::wake, log);
+        server.start();
+        executor.scheduleWithFixedDelay(this::wake, 0, Math.max(1, wakeupSeconds), TimeUnit.SECONDS);
+    }
+
+    /** Asks for a scan of maildrop/ (coalesced: at most one waits). */
+    void wake() {
+        if (scanQueued.compareAndSet(false, true)) {
+            try {
+                executor.execute(() -> {
+                    scanQueued.set(false);
+                    scan();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                scanQueued.set(false); // stopping
+            }
+        }
+    }
+
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    String describe() {
+        return "pickup: maildrop/ every " + wakeupSeconds + "s, submission socket " + Maildrop.socket(store.directory())
+                + ", " + pickedUp + " picked up";
+    }
+
+    private void scan() {
+        List<String> ids;
+        try {
+            ids = store.list(QueueName.MAILDROP);
+        } catch (IOException e) {
+            log.warn("maildrop: cannot list: {}", e.toString());
+            return;
+        }
+        for (String id : ids) {
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            pick(id);
+        }
+    }
+
+    /** Feeds one maildrop file through cleanup; removes it once queued (or when it can never be). */
+    private void pick(String file) {
+        QueueStore.QueuedMessage m;
+        try {
+            m = store.read(QueueName.MAILDROP, file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        } catch (IOException | RuntimeException e) {
+            log.warn("maildrop/{}: {}; saving to corrupt/", file, e.getMessage());
+            moveToCorrupt(file);
+            return;
+        }
+        Envelope e = m.envelope();
+        long uid = Maildrop.uid(e).orElse(-1L);
+        if (uid < 0) {
+            log.warn("maildrop/{}: no uid record; saving to corrupt/", file);
+            moveToCorrupt(file);
+            return;
+        }
+        Submission s = submission(e, uid, config);
+        Cleanup.Stream stream = null;
+        try (InputStream in = m.content()) {
+            stream = cleanup.open(s);
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                stream.write(buf, 0, n);
+            }
+            String id = stream.commit();
+            stream = null;
+            log.info("{}: uid={} from=<{}>", id, uid, s.sender());
+            pickedUp++;
+        } catch (Cleanup.Rejected r) {
+            stream = null;
+            if (r.reply().code() >= 500) {
+                // Postfix bounces local mail that cleanup rejects; Estafeta has no bounce for it yet: logged
+                log.warn("maildrop/{}: uid={} from=<{}>: rejected by cleanup: {}; message removed", file, uid,
+                        s.sender(), r.reply());
+            } else {
+                log.warn("maildrop/{}: uid={}: cleanup: {}; will try again", file, uid, r.reply());
+                return;
+            }
+        } catch (IOException | RuntimeException x) {
+            if (stream != null) {
+                stream.abort();
+            }
+            log.warn("maildrop/{}: uid={}: {}; will try again", file, uid, x.getMessage());
+            return;
+        }
+        try {
+            store.delete(QueueName.MAILDROP, file);
+        } catch (IOException x) {
+            log.warn("maildrop/{}: cannot remove: {}", file, x.toString());
+        }
+    }
+
+    private void moveToCorrupt(String file) {
+        try {
+            store.move(QueueName.MAILDROP, file, QueueName.CORRUPT);
+        } catch (IOException x) {
+            log.warn("maildrop/{}: cannot move to corrupt/: {}", file, x.toString());
+        }
+    }
+
+    /**
+     * The Cleanup submission for a maildrop envelope: sender and recipients qualified with {@code @$myorigin},
+     * NOTIFY per recipient, ENVID/RET/BODY, and this service's {@code content_filter} as a FILTER action.
+     */
+    static Submission submission(Envelope e, long uid, ConfigSnapshot config) {
+        String origin = config.get("myorigin").map(String::strip).filter(v -> !v.isEmpty())
+                .orElseGet(() -> config.value("myhostname"));
+        List<Submission.Recipient> rcpts = new ArrayList<>();
+        for (Envelope.Recipient r : e.recipients()) {
+            rcpts.add(new Submission.Recipient(qualify(r.address(), origin), r.notifyOn(), Optional.empty()));
+        }
+        Map<String, String> params = new LinkedHashMap<>(e.mailParameters());
+        Optional<String> filter = config.get("content_filter").map(String::strip).filter(v -> !v.isEmpty());
+        Submission.Actions actions = new Submission.Actions(Optional.empty(), Optional.empty(), filter, Optional.empty(),
+                List.of());
+        return new Submission(qualify(e.sender(), origin), params, rcpts,
+                new ClientInfo("", "localhost", "", false, Optional.empty()), Maildrop.PROTOCOL, actions,
+                Optional.of(new Submission.Local(uid, Maildrop.fullName(e))));
+    }
+
+    /** {@code user} becomes {@code user@origin}; the null sender and qualified addresses stay as they are. */
+    static String qualify(String address, String origin) {
+        return address.isEmpty() || address.contains("@") ? address : address + "@" + origin;
+    }
+}
