@@ -61,6 +61,8 @@ final class QueueManager implements DaemonInstance {
     /** How often incoming/ is rescanned when no commit event arrived (a file dropped in by hand, a missed event). */
     private static final long INCOMING_RESCAN_MILLIS = 1000;
     private static final long STOP_WAIT_MILLIS = 30_000;
+    /** The deferral-record key that says the delay warning was sent (a space: never an address). */
+    static final String DELAY_WARNED = " delay warning sent";
     static final Reply TRANSPORT_UNAVAILABLE = Reply.tempfail(451, "4.3.0", "mail transport unavailable");
 
     private final ConfigSnapshot config;
@@ -79,6 +81,10 @@ final class QueueManager implements DaemonInstance {
     // ---- owned by the scheduler thread ----
     private final Map<String, ActiveMessage> active = new HashMap<>();
     private final Set<String> loading = new HashSet<>();
+    /** Messages asked for while their previous attempt was finishing, and where they were asked for. */
+    private final Map<String, QueueName> reloadAfterRetire = new HashMap<>();
+    /** Set during a flush (postqueue -f): deferred mail is due whatever its time. */
+    private boolean flushAll;
     private final Map<Destination, ArrayDeque<Batch>> waiting = new LinkedHashMap<>();
     private final Map<Destination, Integer> busyByDestination = new HashMap<>();
     private final Map<String, Integer> busyByService = new HashMap<>();
@@ -263,6 +269,15 @@ final class QueueManager implements DaemonInstance {
     }
 
     private void scanDeferredNow(boolean all) {
+        flushAll = all;
+        try {
+            scanDeferredOnce(all);
+        } finally {
+            flushAll = false;
+        }
+    }
+
+    private void scanDeferredOnce(boolean all) {
         List<String> ids;
         try {
             ids = store.list(QueueName.DEFERRED);
@@ -286,7 +301,12 @@ final class QueueManager implements DaemonInstance {
     }
 
     private void load(QueueName from, String id) {
-        if (active.containsKey(id) || !loading.add(id)) {
+        if (active.containsKey(id)) {
+            // its last attempt is finishing (the file may already be back in deferred/): load it once it retires
+            reloadAfterRetire.put(id, from);
+            return;
+        }
+        if (!loading.add(id)) {
             return;
         }
         work(() -> prepare(from, id));
@@ -502,6 +522,17 @@ final class QueueManager implements DaemonInstance {
 
     private void retired(String id) {
         active.remove(id);
+        QueueName again = reloadAfterRetire.remove(id);
+        if (again != null && room()) {
+            try {
+                if (store.list(again).contains(id) && (again != QueueName.DEFERRED
+                        || !store.nextAttempt(again, id).isAfter(clock.instant()) || flushAll)) {
+                    load(again, id);
+                }
+            } catch (IOException e) {
+                log.warn("{}: {}", id, e.toString());
+            }
+        }
         drainCommitted();
     }
 
@@ -686,9 +717,25 @@ final class QueueManager implements DaemonInstance {
         for (int i : deferred) {
             reasons.put(env.recipients().get(i).address(), m.results.get(i).reply().text());
         }
-        store.recordDeferrals(m.id, reasons);
         Instant now = clock.instant();
         long age = Math.max(0, Duration.between(arrival, now).getSeconds());
+        // delay_warning_time: one "Delayed Mail (still being retried)" report per message, remembered with the
+        // deferral reasons (a key that no address can be)
+        boolean warned = store.deferrals(m.id).containsKey(DELAY_WARNED);
+        long warnAfter = config.seconds("delay_warning_time");
+        if (!warned && warnAfter > 0 && age >= warnAfter) {
+            try {
+                bouncer.notify(notice(m, Notice.Kind.DELAY, deferred));
+                warned = true;
+            } catch (IOException e) {
+                log.warn("{}: cannot send the delay notification: {}; trying again at the next attempt", m.id,
+                        e.toString());
+            }
+        }
+        if (warned) {
+            reasons.put(DELAY_WARNED, "yes");
+        }
+        store.recordDeferrals(m.id, reasons);
         long backoff = Math.min(config.seconds("maximal_backoff_time"),
                 Math.max(config.seconds("minimal_backoff_time"), age));
         // the time goes into the file first, so that the message is never seen in deferred/ without it

@@ -36,6 +36,7 @@ import org.estafeta.bounce.Notice;
 import org.estafeta.config.MasterEntry;
 import org.estafeta.queue.Envelope;
 import org.estafeta.queue.FileQueueStore;
+import org.estafeta.queue.QueueAdmin;
 import org.estafeta.queue.QueueName;
 import org.estafeta.queue.QueueStore;
 import org.estafeta.rewrite.AddressResolver;
@@ -100,6 +101,7 @@ class QueueManagerTest {
         p.put("maximal_backoff_time", "4000s");
         p.put("maximal_queue_lifetime", "5d");
         p.put("bounce_queue_lifetime", "5d");
+        p.put("delay_warning_time", "0h");
         p.put("qmgr_message_active_limit", "20000");
         p.put("default_destination_concurrency_limit", "20");
         p.put("default_destination_recipient_limit", "50");
@@ -338,6 +340,36 @@ class QueueManagerTest {
         await("returned", this::queueEmpty);
         assertEquals(1, notices.size());
         assertEquals("4.2.0", notices.get(0).recipients().get(0).status(), "the last deferral reason is reported");
+    }
+
+    @Test
+    void oneDelayWarningOnceTheMessageIsOlderThanDelayWarningTime() throws Exception {
+        transports.put("smtp", new Scripted(QueueManagerTest::later));
+        start(config("delay_warning_time", "4h"));
+        String id = queue("x@ok.example");
+        await("deferred", () -> in(QueueName.DEFERRED, id));
+        assertTrue(notices.isEmpty(), "young: no warning yet");
+        clock.advance(Duration.ofHours(5));
+        qm.kick();
+        await("warned", () -> notices.size() == 1);
+        assertEquals(Notice.Kind.DELAY, notices.get(0).kind());
+        assertEquals("4.2.0", notices.get(0).recipients().get(0).status());
+        await("deferred again", () -> in(QueueName.DEFERRED, id));
+        clock.advance(Duration.ofHours(2));
+        qm.kick();
+        Thread.sleep(300);
+        await("deferred a third time", () -> {
+            try {
+                return in(QueueName.DEFERRED, id) && store.nextAttempt(QueueName.DEFERRED, id).isAfter(clock.instant());
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertEquals(1, notices.size(), "the warning is sent once");
+        assertEquals(Map.of("x@ok.example", "host mx[192.0.2.1] said: 450 try later"),
+                new QueueAdmin(dir).scan().entries().get(0).recipients().stream()
+                        .collect(java.util.stream.Collectors.toMap(QueueAdmin.Recipient::address, QueueAdmin.Recipient::reason)),
+                "postqueue -p shows only the recipients");
     }
 
     @Test
