@@ -15,6 +15,7 @@ import java.util.Map;
 import org.estafeta.cleanup.Cleanup;
 import org.estafeta.cleanup.InsufficientStorageException;
 import org.estafeta.cleanup.Submission;
+import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.ConfigSource;
 import org.estafeta.queue.Envelope;
 import org.estafeta.queue.QueueName;
@@ -58,11 +59,24 @@ public final class CleanupService implements Cleanup {
 
     @Override
     public Stream open(Submission s) throws IOException {
-        CleanupSettings settings = CleanupSettings.from(config.current());
+        ConfigSnapshot snapshot = config.current();
+        CleanupSettings settings = CleanupSettings.from(snapshot);
         Instant arrival = clock.instant();
-        List<Envelope.Recipient> rcpts = new ArrayList<>();
-        for (Submission.Recipient r : s.recipients()) {
-            rcpts.add(new Envelope.Recipient(r.address(), r.notifyOn(), r.originalRecipient(), Envelope.Status.PENDING));
+        // canonical, masquerade and virtual alias rewriting of the envelope: all of it before anything is written
+        AddressRewriter rewriter = AddressRewriter.open(snapshot, tables, s);
+        String sender;
+        List<Envelope.Recipient> rcpts;
+        try {
+            sender = rewriter.sender(s.sender());
+            rcpts = rewriter.recipients(s.recipients());
+        } catch (IOException | RuntimeException e) {
+            rewriter.close();
+            log.warn("{} -- message not accepted, try again later", e.getMessage());
+            throw new IOException(e.getMessage(), e);
+        }
+        AddressRewriter headerRewriter = rewriter.rewritesHeaders() ? rewriter : null;
+        if (headerRewriter == null) {
+            rewriter.close();
         }
         List<Envelope.Action> actions = new ArrayList<>();
         s.actions().hold().ifPresent(v -> actions.add(new Envelope.Action("hold", v)));
@@ -70,16 +84,19 @@ public final class CleanupService implements Cleanup {
         s.actions().filter().ifPresent(v -> actions.add(new Envelope.Action("filter", v)));
         s.actions().redirect().ifPresent(v -> actions.add(new Envelope.Action("redirect", v)));
         s.actions().prependHeaders().forEach(v -> actions.add(new Envelope.Action("prepend", v)));
-        Envelope envelope = new Envelope(arrival.getEpochSecond() * 1_000_000 + arrival.getNano() / 1_000, s.sender(),
+        Envelope envelope = new Envelope(arrival.getEpochSecond() * 1_000_000 + arrival.getNano() / 1_000, sender,
                 Map.copyOf(s.mailParameters()), rcpts,
                 new Envelope.Client(s.client().address(), s.client().hostname(), s.client().helo(), s.protocol()),
                 actions);
         ContentChecks checks;
         try {
-            checks = ContentChecks.open(config.current(), tables).orElse(null);
+            checks = ContentChecks.open(snapshot, tables).orElse(null);
         } catch (org.estafeta.api.table.TableOpenException e) {
             // a broken check table must not let mail pass unchecked: the client hears 451 and tries again
             log.warn("{}", e.getMessage());
+            if (headerRewriter != null) {
+                headerRewriter.close();
+            }
             throw new IOException(e.getMessage(), e);
         }
         QueueStore.Writer writer;
@@ -89,12 +106,15 @@ public final class CleanupService implements Cleanup {
             if (checks != null) {
                 checks.close();
             }
+            if (headerRewriter != null) {
+                headerRewriter.close();
+            }
             log.warn("queue file create error: {}: {}", store.directory(), e.getMessage());
             throw QueueStore.isStorageShortage(e)
                     ? new InsufficientStorageException("queue file create error: " + e.getMessage(), e) : e;
         }
         QueueName target = s.actions().hold().isPresent() ? QueueName.HOLD : QueueName.INCOMING;
-        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, checks, s);
+        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, checks, s, headerRewriter);
         try {
             StringBuilder top = new StringBuilder();
             for (String p : s.actions().prependHeaders()) {
@@ -104,7 +124,7 @@ public final class CleanupService implements Cleanup {
             byte[] b = top.toString().getBytes(StandardCharsets.UTF_8);
             writer.write(b, 0, b.length);
         } catch (IOException | RuntimeException e) {
-            writer.abort();
+            stream.abort();
             throw e instanceof IOException io && QueueStore.isStorageShortage(io)
                     ? new InsufficientStorageException("queue file write error: " + e.getMessage(), e)
                     : e instanceof IOException io2 ? io2 : new IOException(e);

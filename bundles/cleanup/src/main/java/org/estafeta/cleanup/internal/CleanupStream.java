@@ -32,6 +32,8 @@ final class CleanupStream implements Cleanup.Stream {
     private QueueName target;
     /** header/body checks of this message, or null when none is configured. */
     private final ContentChecks checks;
+    /** header address rewriting (canonical maps, masquerading) of this message, or null. */
+    private final AddressRewriter rewriter;
     private final org.estafeta.cleanup.Submission submission;
     /** The first REJECT (or numeric action) of a check: the reply at the end of DATA. */
     private org.estafeta.api.message.Reply rejected;
@@ -59,12 +61,17 @@ final class CleanupStream implements Cleanup.Stream {
     private boolean done;
 
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target) {
-        this(writer, settings, log, arrival, target, null, null);
+        this(writer, settings, log, arrival, target, null, null, null);
     }
 
+    /**
+     * @param checks header/body checks, or null
+     * @param rewriter header address rewriting, or null when headers are not rewritten; closed with the stream
+     */
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target,
-            ContentChecks checks, org.estafeta.cleanup.Submission submission) {
+            ContentChecks checks, org.estafeta.cleanup.Submission submission, AddressRewriter rewriter) {
         this.checks = checks;
+        this.rewriter = rewriter;
         this.submission = submission;
         this.writer = writer;
         this.settings = settings;
@@ -157,6 +164,7 @@ final class CleanupStream implements Cleanup.Stream {
         fieldOpen = false;
         var raw = field.getRaw();
         byte[] bytes = raw == null ? new byte[0] : raw.toByteArray();
+        byte[] original = bytes;
         RawField f = null;
         try {
             f = field.build();
@@ -174,6 +182,15 @@ final class CleanupStream implements Cleanup.Stream {
                 primaryBoundary = boundary(f.getBody());
             }
             bytes = checked(mime ? ContentChecks.Kind.MIME_HEADER : ContentChecks.Kind.HEADER, logical(bytes), bytes);
+        }
+        if (rewriter != null && f != null && deferred == null && bytes == original) {
+            // as Postfix: a header that header_checks left alone has its addresses rewritten after the checks
+            try {
+                bytes = HeaderAddresses.rewrite(f.getName(), bytes, rewriter::header);
+            } catch (IOException e) {
+                deferred = e.getMessage();
+                log.warn("{}: {} -- message not accepted, try again later", writer.id(), deferred);
+            }
         }
         emit(bytes);
     }
@@ -507,9 +524,7 @@ final class CleanupStream implements Cleanup.Stream {
             }
             flushPartHeader();
             done = true;
-            if (checks != null) {
-                checks.close();
-            }
+            closeTables();
             if (deferred != null) {
                 writer.abort();
                 throw new Cleanup.Rejected(new org.estafeta.api.message.Reply(451, "4.3.0",
@@ -527,6 +542,7 @@ final class CleanupStream implements Cleanup.Stream {
             return writer.id();
         } catch (IOException e) {
             done = true;
+            closeTables();
             writer.abort();
             throw storage(e);
         }
@@ -535,10 +551,23 @@ final class CleanupStream implements Cleanup.Stream {
     @Override
     public void abort() {
         done = true;
+        closeTables();
+        writer.abort();
+    }
+
+    private boolean tablesClosed;
+
+    private void closeTables() {
+        if (tablesClosed) {
+            return;
+        }
+        tablesClosed = true;
         if (checks != null) {
             checks.close();
         }
-        writer.abort();
+        if (rewriter != null) {
+            rewriter.close();
+        }
     }
 
     private IOException storage(IOException e) {

@@ -204,6 +204,15 @@ public final class BuiltinParameters {
             text("owner_request_special", "yes", "`owner-x` and `x-request` keep their form when `recipient_delimiter` is `-`"),
             text("allow_min_user", "no", "accept addresses that start with `-`"),
             text("relocated_prefix_enable", "yes", "prefix the relocated_maps text with `User has moved to`"),
+            // smtpd: recipient validation at RCPT time (smtpd_check.c's check_rcpt_maps, bundle restrictions)
+            text("local_recipient_maps", "proxy:unix:passwd.byname $alias_maps", "tables of the known users of the local domains; empty: no check at RCPT"),
+            text("relay_recipient_maps", "", "tables of the known addresses of `relay_domains`; empty: no check at RCPT"),
+            text("smtpd_reject_unlisted_recipient", "yes", "reject unknown recipients after the recipient restrictions, as an implicit `reject_unlisted_recipient`"),
+            text("smtpd_reject_unlisted_sender", "no", "reject unknown senders in our own domains, as an implicit `reject_unlisted_sender`"),
+            text("unknown_local_recipient_reject_code", "550", "reply code for a user not in `local_recipient_maps`"),
+            text("unknown_virtual_alias_reject_code", "550", "reply code for an address of `virtual_alias_domains` not in `virtual_alias_maps`"),
+            text("unknown_virtual_mailbox_reject_code", "550", "reply code for an address of `virtual_mailbox_domains` not in `virtual_mailbox_maps`"),
+            text("unknown_relay_recipient_reject_code", "550", "reply code for an address of `relay_domains` not in `relay_recipient_maps`"),
             // ---- queue manager ----
             time("queue_run_delay", "300s", 's', "how often the deferred queue is scanned"),
             time("minimal_backoff_time", "300s", 's', "least time a deferred message waits before the next attempt"),

@@ -51,6 +51,10 @@ public final class QmgrDaemon implements Daemon, QueueFlush {
                 transports.add(n, t, id instanceof Long l ? l : 0L, ranking instanceof Integer i ? i : 0);
             }
         }
+        QueueManager qm = running.get();
+        if (qm != null) {
+            qm.transportArrived();
+        }
     }
 
     void removeTransport(Transport t) {

@@ -183,6 +183,32 @@ final class QueueManager implements DaemonInstance {
         submit(() -> scanDeferredNow(true));
     }
 
+    /**
+     * A Transport service arrived (its bundle was started or deployed): mail deferred only because a transport was
+     * unavailable is due now, so that a gateway that starts (transports register a moment after the queue
+     * manager) or a transport bundle that is replaced does not leave it waiting for a whole back-off period.
+     */
+    void transportArrived() {
+        submit(() -> {
+            List<String> ids;
+            try {
+                ids = store.list(QueueName.DEFERRED);
+            } catch (IOException e) {
+                log.warn("scan deferred: {}", e.toString());
+                return;
+            }
+            for (String id : ids) {
+                try {
+                    if (room() && store.deferrals(id).containsValue(TRANSPORT_UNAVAILABLE.text())) {
+                        load(QueueName.DEFERRED, id);
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile
+                }
+            }
+        });
+    }
+
     /** {@code postqueue -i ID}: the message is due now if it is deferred. */
     void flush(String id) {
         submit(() -> {

@@ -8,8 +8,14 @@ package org.estafeta.restrictions.internal;
  * ({@code user%remote@mydest} is {@code user@remote}), and an address that still carries them is "routed".
  */
 final class AddressResolver {
+    /** resolve.c's RESOLVE_CLASS_*: local, virtual alias and virtual mailbox domains are the final ones. */
     enum AddressClass {
-        FINAL, RELAY, DEFAULT
+        LOCAL, ALIAS, VIRTUAL, RELAY, DEFAULT;
+
+        /** Whether this machine is the address's final destination. */
+        boolean isFinal() {
+            return this == LOCAL || this == ALIAS || this == VIRTUAL;
+        }
     }
 
     /**
@@ -75,7 +81,7 @@ final class AddressResolver {
                 continue;
             }
             String domain = savedDomain.isEmpty() ? params.text("myhostname") : savedDomain;
-            return new Resolved(addr + "@" + domain, domain, AddressClass.FINAL, false, false);
+            return new Resolved(addr + "@" + domain, domain, AddressClass.LOCAL, false, false);
         }
         int at = addr.lastIndexOf('@');
         String domain = at >= 0 ? addr.substring(at + 1) : params.text("myhostname");
@@ -85,13 +91,14 @@ final class AddressResolver {
     private Resolved classify(String addr, String domain) {
         int firstOp = indexOfAny(addr, "@!%");
         boolean routed = firstOp != addr.lastIndexOf('@');
-        for (String virtual : new String[] {"virtual_alias_domains", "virtual_mailbox_domains"}) {
-            MatchList.Result r = new MatchList(params.text(virtual), false, tables).matchDomain(domain);
+        for (AddressClass virtual : new AddressClass[] {AddressClass.ALIAS, AddressClass.VIRTUAL}) {
+            String list = virtual == AddressClass.ALIAS ? "virtual_alias_domains" : "virtual_mailbox_domains";
+            MatchList.Result r = new MatchList(params.text(list), false, tables).matchDomain(domain);
             if (r == MatchList.Result.ERROR) {
                 return new Resolved(addr, domain, AddressClass.DEFAULT, routed, true);
             }
             if (r == MatchList.Result.MATCH) {
-                return new Resolved(addr, domain, AddressClass.FINAL, routed, false);
+                return new Resolved(addr, domain, virtual, routed, false);
             }
         }
         MatchList.Result relay = new MatchList(params.text("relay_domains"), params.parentStyle("relay_domains"),
@@ -113,7 +120,7 @@ final class AddressResolver {
     }
 
     /** resolve_local(): mydestination, or an address literal of this machine. */
-    private MatchList.Result isLocal(String domain) {
+    MatchList.Result isLocal(String domain) {
         String d = HostNames.truncateDot(domain);
         if (d.startsWith("[") && d.endsWith("]")) {
             String lit = d.substring(1, d.length() - 1);

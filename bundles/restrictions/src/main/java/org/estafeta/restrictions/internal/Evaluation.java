@@ -56,7 +56,7 @@ final class Evaluation {
     static final String FAKE_RELAY_CHECKS = "permit_mynetworks, permit_sasl_authenticated, permit_auth_destination";
 
     private enum ErrorClass {
-        POLICY, SOFTWARE, DATA, RESOURCE
+        POLICY, SOFTWARE, DATA, RESOURCE, BOUNCE
     }
 
     /** A pending defer_if_permit or defer_if_reject (Postfix's SMTPD_DEFER). */
@@ -113,6 +113,8 @@ final class Evaluation {
     private final List<String> prepend;
     private final List<String> logLines = new ArrayList<>();
     private Reply lastReply;
+    private boolean recipientMapsChecked; // recipient_rcptmap_checked
+    private boolean senderMapsChecked; // sender_rcptmap_checked
 
     Evaluation(SessionFacts facts, Params params, Tables tables, DnsResolver dns,
             Function<String, Optional<PluginRestriction>> plugins, Logger log, long dnsWaitMillis) {
@@ -155,6 +157,10 @@ final class Evaluation {
                 stage = RestrictionRequest.Stage.SENDER;
                 restoreDeferIfPermit();
                 status = sender == null ? DUNNO : stageList(params.list(list), sender, NAME_SENDER, CHECK_SENDER_ACL);
+                if (params.bool("smtpd_reject_unlisted_sender") && status != REJECT && !senderMapsChecked && !discard
+                        && sender != null && !sender.isEmpty()) {
+                    status = implicitly(status, () -> checkSenderRcptMaps(sender));
+                }
             }
             case RestrictionEngine.RELAY -> {
                 stage = RestrictionRequest.Stage.RECIPIENT;
@@ -225,7 +231,24 @@ final class Evaluation {
                 break;
             }
         }
-        return applyDeferIfPermit(status);
+        status = applyDeferIfPermit(status);
+        if (params.bool("smtpd_reject_unlisted_recipient") && status != REJECT && !recipientMapsChecked && !discard) {
+            status = implicitly(status, () -> checkRecipientRcptMaps(recipient));
+        }
+        return status;
+    }
+
+    /**
+     * An implicit reject_unlisted_* after a list that did not reject: a rejection (or a lookup failure) replaces
+     * {@code status}, else the list's OK or DUNNO stands.
+     */
+    private int implicitly(int status, java.util.function.IntSupplier check) {
+        warnIfReject = 0;
+        try {
+            return check.getAsInt() == REJECT ? REJECT : status;
+        } catch (Abort a) {
+            return a.status;
+        }
     }
 
     private int applyDeferIfPermit(int status) {
@@ -589,6 +612,16 @@ final class Evaluation {
                             }
                         }
                     }
+                    case "reject_unlisted_sender" -> {
+                        if (sender != null && !sender.isEmpty()) {
+                            status = checkSenderRcptMaps(sender);
+                        }
+                    }
+                    case "reject_unlisted_recipient", "check_recipient_maps" -> {
+                        if (recipient != null && !recipient.isEmpty()) {
+                            status = checkRecipientRcptMaps(recipient);
+                        }
+                    }
                     case "reject_multi_recipient_bounce" -> {
                         if (sender != null && sender.isEmpty()
                                 && facts.recipientCount() > (where.equals("RCPT") ? 0 : 1)) {
@@ -691,6 +724,168 @@ final class Evaluation {
             throw rejectServerError();
         }
         return DUNNO;
+    }
+
+    // ---------------------------------------------------------------- unlisted recipients and senders
+
+    /** check_recipient_rcpt_maps: once per RCPT, unless only warned about (warn_if_reject). */
+    private int checkRecipientRcptMaps(String rcpt) {
+        if (noUnknownRecipientChecks() || recipientMapsChecked) {
+            return DUNNO;
+        }
+        recipientMapsChecked = warnIfReject == 0;
+        return checkRcptMaps(rcpt, NAME_RECIPIENT);
+    }
+
+    /** check_sender_rcpt_maps: the same tables for the sender, once per stage. */
+    private int checkSenderRcptMaps(String addr) {
+        if (noUnknownRecipientChecks() || senderMapsChecked) {
+            return DUNNO;
+        }
+        senderMapsChecked = warnIfReject == 0;
+        return checkRcptMaps(addr, NAME_SENDER);
+    }
+
+    /** receive_override_options = no_unknown_recipient_checks (Postfix's INPUT_TRANSP_UNKNOWN_RCPT). */
+    private boolean noUnknownRecipientChecks() {
+        return params.list("receive_override_options").stream()
+                .anyMatch(o -> o.equalsIgnoreCase("no_unknown_recipient_checks"));
+    }
+
+    /**
+     * check_rcpt_maps: an address that a canonical or virtual alias table knows is fine; otherwise the table of its
+     * address class must list it: local_recipient_maps (local domains, except postmaster, MAILER-DAEMON and
+     * double_bounce_sender), virtual_mailbox_maps, relay_recipient_maps (each only when not empty). A virtual alias
+     * domain has no table of its own: the address is unknown. A lookup failure is {@code 451 4.3.0 <addr>: Temporary
+     * lookup failure}.
+     */
+    private int checkRcptMaps(String addr, String replyClass) {
+        AddressResolver.Resolved r = resolver.resolve(addr);
+        if (r.error()) {
+            throw rejectDictRetry(addr);
+        }
+        boolean isSender = replyClass.equals(NAME_SENDER);
+        String resolved = r.address();
+        if (mailAddrFind("recipient_canonical_maps", resolved, addr)
+                || isSender && mailAddrFind("sender_canonical_maps", resolved, addr)
+                || mailAddrFind("canonical_maps", resolved, addr)
+                || mailAddrFind("virtual_alias_maps", resolved, addr)) {
+            return DUNNO;
+        }
+        String dsn = isSender ? "5.1.0" : "5.1.1";
+        switch (r.addressClass()) {
+            case ALIAS:
+                // resolve.c sends these to the error transport with "5.1.1 User unknown in virtual alias table"
+                return userUnknown(params.code("unknown_virtual_alias_reject_code"), dsnFix("5.1.1", replyClass), addr,
+                        replyClass, "virtual alias");
+            case LOCAL:
+                if (!params.list("local_recipient_maps").isEmpty()
+                        && !localPartIs(resolved, params.text("double_bounce_sender"))
+                        && !localPartIs(resolved, "postmaster") && !localPartIs(resolved, "MAILER-DAEMON")
+                        && !mailAddrFind("local_recipient_maps", resolved, addr)) {
+                    return userUnknown(params.code("unknown_local_recipient_reject_code"), dsn, addr, replyClass,
+                            "local recipient");
+                }
+                return DUNNO;
+            case VIRTUAL:
+                if (!mailAddrFind("virtual_mailbox_maps", resolved, addr)
+                        && !params.list("virtual_mailbox_maps").isEmpty()) {
+                    return userUnknown(params.code("unknown_virtual_mailbox_reject_code"), dsn, addr, replyClass,
+                            "virtual mailbox");
+                }
+                return DUNNO;
+            case RELAY:
+                if (!mailAddrFind("relay_recipient_maps", resolved, addr)
+                        && !params.list("relay_recipient_maps").isEmpty()) {
+                    return userUnknown(params.code("unknown_relay_recipient_reject_code"), dsn, addr, replyClass,
+                            "relay recipient");
+                }
+                return DUNNO;
+            default:
+                return DUNNO;
+        }
+    }
+
+    private int userUnknown(int code, String dsn, String addr, String replyClass, String table) {
+        return smtpdCheckReject(ErrorClass.BOUNCE, code, dsn, "<" + addr + ">: " + replyClass + " rejected: User unknown"
+                + (params.bool("show_user_unknown_table_name") ? " in " + table + " table" : ""));
+    }
+
+    /** MATCH_LEFT: the address's local part is {@code name}, ignoring case. */
+    private static boolean localPartIs(String address, String name) {
+        return !name.isEmpty() && address.length() > name.length() && address.charAt(name.length()) == '@'
+                && address.regionMatches(true, 0, name, 0, name.length());
+    }
+
+    /**
+     * mail_addr_find with Postfix's default strategy over the tables of {@code param}: {@code user+ext@domain},
+     * {@code user@domain}, then for a domain of this machine ($myorigin, local) {@code user+ext} and {@code user},
+     * then {@code @domain}; every table is asked for one key before the next key. A table's temporary failure ends
+     * the check: {@code 451 4.3.0 <replyName>: Temporary lookup failure}.
+     */
+    private boolean mailAddrFind(String param, String address, String replyName) {
+        List<String> maps = params.list(param);
+        if (maps.isEmpty()) {
+            return false;
+        }
+        int at = address.lastIndexOf('@');
+        String local = at < 0 ? address : address.substring(0, at);
+        String domain = at < 0 ? "" : address.substring(at + 1);
+        String bare = stripExtension(local);
+        List<String> keys = new ArrayList<>();
+        keys.add(address);
+        if (bare != null) {
+            keys.add(bare + (at < 0 ? "" : "@" + domain));
+        }
+        if (at >= 0) {
+            boolean ours = domain.equalsIgnoreCase(params.text("myorigin"));
+            if (!ours) {
+                MatchList.Result l = resolver.isLocal(domain);
+                if (l == MatchList.Result.ERROR) {
+                    throw rejectDictRetry(replyName);
+                }
+                ours = l == MatchList.Result.MATCH;
+            }
+            if (ours) {
+                keys.add(local);
+                if (bare != null) {
+                    keys.add(bare);
+                }
+            }
+            keys.add("@" + domain);
+        }
+        for (int k = 0; k < keys.size(); k++) {
+            for (String map : maps) {
+                LookupResult lr = tables.lookup(map, keys.get(k), k > 0);
+                if (lr instanceof LookupResult.Found) {
+                    return true;
+                }
+                if (lr instanceof LookupResult.TemporaryFailure t) {
+                    log.warn("{} lookup error for \"{}\": {}", map, keys.get(k), t.reason());
+                    throw rejectDictRetry(replyName);
+                }
+            }
+        }
+        return false;
+    }
+
+    /** strip_addr: the local part without its recipient_delimiter extension, or null when it has none. */
+    private String stripExtension(String local) {
+        String delimiters = params.text("recipient_delimiter");
+        if (delimiters.isEmpty()) {
+            return null;
+        }
+        if (delimiters.indexOf('-') >= 0 && params.bool("owner_request_special", true)
+                && (local.regionMatches(true, 0, "owner-", 0, 6)
+                        || local.length() > 8 && local.regionMatches(true, local.length() - 8, "-request", 0, 8))) {
+            return null;
+        }
+        for (int i = 1; i < local.length(); i++) {
+            if (delimiters.indexOf(local.charAt(i)) >= 0) {
+                return local.substring(0, i);
+            }
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- client restrictions
@@ -801,7 +996,7 @@ final class Evaluation {
         if (r.error()) {
             throw rejectDictRetry(addr);
         }
-        if (r.addressClass() == AddressResolver.AddressClass.FINAL) {
+        if (r.addressClass().isFinal()) {
             return DUNNO;
         }
         String domain = r.domain();

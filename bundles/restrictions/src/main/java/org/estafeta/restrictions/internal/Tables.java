@@ -8,6 +8,7 @@ import org.estafeta.api.table.LookupResult;
 import org.estafeta.api.table.LookupTable;
 import org.estafeta.api.table.TableOpenException;
 import org.estafeta.tables.TableService;
+import org.estafeta.tables.UnsupportedTableTypeException;
 import org.slf4j.Logger;
 
 /**
@@ -20,6 +21,10 @@ final class Tables implements AutoCloseable {
      * never the partial keys (parent domains, shorter network prefixes, {@code user@}), and keys are not folded.
      */
     static final Set<String> PATTERN_TYPES = Set.of("regexp", "pcre", "cidr", "posix-regexp");
+
+    private static final String PROXY = "proxy:";
+    /** What a {@code nis:} table is while no bundle provides the type. */
+    private static final Object NO_NIS = new Object();
 
     private final TableService service;
     private final Logger log;
@@ -39,8 +44,13 @@ final class Tables implements AutoCloseable {
      * Looks {@code key} up in {@code spec}. A partial key (parent domain, network prefix, {@code user@}) is not
      * asked of pattern tables, as Postfix's DICT_FLAG_FIXED. Keys are folded to lower case for fixed-string tables.
      * A table that cannot be opened answers every lookup with a temporary failure (and says why, once).
+     * {@code proxy:type:name} is {@code type:name} (Postfix's proxymap asks the same table in another process);
+     * a {@code nis:} table without a bundle for the type finds nothing, as Postfix's without an NIS domain.
      */
     LookupResult lookup(String spec, String key, boolean partial) {
+        if (spec.regionMatches(true, 0, PROXY, 0, PROXY.length())) {
+            spec = spec.substring(PROXY.length());
+        }
         boolean pattern = isPattern(spec);
         if (partial && pattern) {
             return LookupResult.notFound();
@@ -48,6 +58,9 @@ final class Tables implements AutoCloseable {
         Object table = open.computeIfAbsent(spec, this::openTable);
         if (table instanceof LookupTable t) {
             return t.lookup(pattern ? key : HostNames.lower(key));
+        }
+        if (table == NO_NIS) {
+            return LookupResult.notFound();
         }
         return LookupResult.temporaryFailure((String) table);
     }
@@ -59,6 +72,13 @@ final class Tables implements AutoCloseable {
         }
         try {
             return service.open(spec);
+        } catch (UnsupportedTableTypeException e) {
+            if (e.type().equals("nis")) {
+                log.debug("{}: NIS domain name not set - NIS lookups disabled", spec);
+                return NO_NIS;
+            }
+            log.warn("{}: {}", spec, e.getMessage());
+            return spec + ": " + e.getMessage();
         } catch (TableOpenException | RuntimeException e) {
             log.warn("{}: {}", spec, e.getMessage());
             return spec + ": " + e.getMessage();

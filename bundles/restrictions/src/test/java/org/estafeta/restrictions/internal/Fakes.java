@@ -60,6 +60,18 @@ final class Fakes {
         m.put("default_rbl_reply", "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using "
                 + "$rbl_domain${rbl_reason?; $rbl_reason}");
         m.put("smtpd_null_access_lookup_key", "<>");
+        // recipient validation: local_recipient_maps is "proxy:unix:passwd.byname $alias_maps", expanded
+        m.put("smtpd_reject_unlisted_recipient", "yes");
+        m.put("smtpd_reject_unlisted_sender", "no");
+        m.put("local_recipient_maps", "proxy:unix:passwd.byname hash:/etc/aliases, nis:mail.aliases");
+        m.put("myorigin", "mx.example.net");
+        m.put("recipient_delimiter", "");
+        m.put("double_bounce_sender", "double-bounce");
+        m.put("show_user_unknown_table_name", "yes");
+        m.put("unknown_local_recipient_reject_code", "550");
+        m.put("unknown_virtual_alias_reject_code", "550");
+        m.put("unknown_virtual_mailbox_reject_code", "550");
+        m.put("unknown_relay_recipient_reject_code", "550");
         return m;
     }
 
@@ -79,12 +91,21 @@ final class Fakes {
         };
     }
 
-    /** Tables by spec, each a map; a value of {@code null}... use {@link #failing} for lookup failures. */
+    /**
+     * Tables by spec, each a map; use {@link #failing} for lookup failures. The default local_recipient_maps are
+     * there: {@code unix:passwd.byname} knows root, {@code hash:/etc/aliases} knows postmaster, and {@code nis:} is
+     * a type no bundle provides.
+     */
     static final class Tables implements TableService {
         final Map<String, Map<String, String>> tables = new HashMap<>();
         final Set<String> failing = new java.util.HashSet<>();
         final List<String> lookups = new ArrayList<>();
         int open;
+
+        Tables() {
+            put("unix:passwd.byname", "root", "root:x:0:0:root:/root:/bin/bash");
+            put("hash:/etc/aliases", "postmaster", "root");
+        }
 
         Tables put(String spec, String key, String value) {
             tables.computeIfAbsent(spec, k -> new LinkedHashMap<>()).put(key, value);
@@ -93,6 +114,9 @@ final class Fakes {
 
         @Override
         public LookupTable open(String spec) throws TableOpenException {
+            if (spec.startsWith("nis:")) {
+                throw new org.estafeta.tables.UnsupportedTableTypeException("nis");
+            }
             if (!tables.containsKey(spec) && !failing.contains(spec)) {
                 throw new TableOpenException("no such table: " + spec);
             }

@@ -66,17 +66,52 @@ public final class TableRegistry implements TableService {
         this.config = config;
     }
 
+    /**
+     * While the framework is still starting, table bundles are still registering their types: a reference to a type
+     * that is simply not registered yet is not reported then, only once the framework has started (and at every
+     * later change), so that a normal start logs no false "unsupported dictionary type" error.
+     */
+    private volatile boolean frameworkStarted = true;
+    private org.osgi.framework.FrameworkListener startedListener;
+    private org.osgi.framework.BundleContext context;
+
     @Activate
-    void activate() {
+    void activate(org.osgi.framework.BundleContext ctx) {
+        context = ctx;
+        if (ctx != null && ctx.getBundle(0).getState() != org.osgi.framework.Bundle.ACTIVE) {
+            frameworkStarted = false;
+            startedListener = e -> {
+                if (e.getType() == org.osgi.framework.FrameworkEvent.STARTED) {
+                    frameworkStarted = true;
+                    recheckCurrent();
+                }
+            };
+            ctx.addFrameworkListener(startedListener);
+            if (ctx.getBundle(0).getState() == org.osgi.framework.Bundle.ACTIVE) {
+                frameworkStarted = true; // started while the listener was being added
+            }
+        }
         ConfigSource source = config;
         active = true;
         source.addListener(listener);
         recheck(source.current());
     }
 
+    /** For tests without a framework. */
+    void activate() {
+        activate(null);
+    }
+
     @Deactivate
     void deactivate() {
         active = false;
+        if (context != null && startedListener != null) {
+            try {
+                context.removeFrameworkListener(startedListener);
+            } catch (IllegalStateException e) {
+                // the bundle is stopping
+            }
+        }
         ConfigSource source = config;
         if (source != null) {
             source.removeListener(listener);
@@ -229,6 +264,9 @@ public final class TableRegistry implements TableService {
 
     /** Logs each problem of {@code snapshot} once (again after it was fixed and came back). */
     private void recheck(ConfigSnapshot snapshot) {
+        if (!frameworkStarted) {
+            return;
+        }
         List<String> now;
         try {
             now = problems(snapshot);
