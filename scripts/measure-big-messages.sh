@@ -55,7 +55,7 @@ while kill -0 "$SRC" 2>/dev/null; do
 done
 wait "$SRC"
 # until the queue is empty (the messages went on to the sink)
-while [ -n "$(ls -A "$TMP/var/spool/incoming" "$TMP/var/spool/active" 2>/dev/null)" ]; do
+while [ -n "$(find "$TMP/var/spool/incoming" "$TMP/var/spool/active" -type f 2>/dev/null | head -1)" ]; do
     r=$(rss); (( r > PEAK )) && PEAK=$r
     sleep 0.2
 done

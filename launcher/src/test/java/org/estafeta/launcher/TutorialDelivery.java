@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.estafeta.testing.Peers;
+import org.estafeta.testing.PrivatePostfix;
 import org.estafeta.testing.Swaks;
 
 /**
@@ -38,6 +39,8 @@ import org.estafeta.testing.Swaks;
  */
 final class TutorialDelivery {
     static final String SMTP_SINK = "/usr/sbin/smtp-sink";
+    /** Pid files of the sinks, so that a sink left behind by a killed test run is stopped by the next run. */
+    static final Path SINK_PIDS = Path.of("/var/tmp/estafeta-tutorial-sinks");
     static final Pattern QUEUED = Pattern.compile("250 2\\.0\\.0 Ok: queued as (\\S+)");
     static final Pattern SEQ = Pattern.compile("(?m)^X-Seq: (\\S+?)\r?$");
     static final Pattern RCPT = Pattern.compile("(?m)^X-Rcpt-Args: <([^>]*)>");
@@ -61,8 +64,118 @@ final class TutorialDelivery {
     record Arrival(String seq, List<String> recipients, String text) {
     }
 
+    /** A host of the tutorial that receives mail: what arrived there, by X-Seq. */
+    interface Office extends AutoCloseable {
+        List<Arrival> arrivals();
+
+        /** X-Seq → envelope recipients, in order of X-Seq (several copies of one X-Seq are all listed). */
+        default TreeMap<String, List<String>> bySeq() {
+            TreeMap<String, List<String>> m = new TreeMap<>();
+            for (Arrival a : arrivals()) {
+                m.computeIfAbsent(a.seq(), k -> new ArrayList<>()).addAll(a.recipients());
+            }
+            return m;
+        }
+
+        void clear() throws IOException;
+
+        @Override
+        void close();
+    }
+
+    /**
+     * A real Postfix (Debian's, {@link PrivatePostfix}) as one of the tutorial's post offices on {@code address}:25:
+     * it accepts mail for the given domains and stores it with its virtual(8) agent in one Maildir per given address,
+     * {@code maildirs/DOMAIN/USER/}; the envelope recipient is its {@code Delivered-To:} header.
+     */
+    static final class PostfixOffice implements Office {
+        private static final Pattern DELIVERED_TO = Pattern.compile("(?m)^Delivered-To: (\\S+?)\r?$");
+        final String name;
+        private final PrivatePostfix postfix;
+        private final Path maildirs;
+
+        private PostfixOffice(String name, PrivatePostfix postfix, Path maildirs) {
+            this.name = name;
+            this.postfix = postfix;
+            this.maildirs = maildirs;
+        }
+
+        static PostfixOffice start(String instance, String hostname, String address, String domains,
+                List<String> mailboxes) throws Exception {
+            PrivatePostfix.Builder b = PrivatePostfix.builder(instance);
+            Path maildirs = b.directory().resolve("maildirs");
+            b.mainCf(String.join("\n",
+                    "compatibility_level = 3.6",
+                    "myhostname = " + hostname,
+                    "mydestination =",
+                    "mynetworks = 127.0.0.0/8",
+                    "virtual_mailbox_domains = " + domains,
+                    "virtual_mailbox_base = " + maildirs,
+                    "virtual_mailbox_maps = texthash:" + b.directory().resolve("boxes"),
+                    "virtual_uid_maps = static:65534",
+                    "virtual_gid_maps = static:65534",
+                    ""))
+                    .masterCf(address + ":25 inet n - n - - smtpd\n")
+                    // virtual(8) allows no regexp substitution in its maps: one line per address
+                    .file("boxes", mailboxes.stream().map(m -> m + " " + m.substring(m.indexOf('@') + 1) + "/"
+                            + m.substring(0, m.indexOf('@')) + "/\n").reduce("", String::concat));
+            PrivatePostfix pf = b.start();
+            Files.createDirectories(maildirs);
+            new ProcessBuilder("chown", "65534:65534", maildirs.toString()).inheritIO().start().waitFor();
+            return new PostfixOffice(hostname, pf, maildirs);
+        }
+
+        @Override
+        public List<Arrival> arrivals() {
+            List<Arrival> out = new ArrayList<>();
+            if (!Files.isDirectory(maildirs)) {
+                return out;
+            }
+            try (Stream<Path> files = Files.walk(maildirs)) {
+                for (Path f : files.filter(p -> Files.isRegularFile(p) && p.getParent().getFileName().toString()
+                        .equals("new")).sorted().toList()) {
+                    String text = Files.readString(f, StandardCharsets.ISO_8859_1);
+                    Matcher m = SEQ.matcher(text);
+                    Matcher d = DELIVERED_TO.matcher(text);
+                    out.add(new Arrival(m.find() ? m.group(1) : "(none)", d.find() ? List.of(d.group(1)) : List.of(),
+                            text));
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return out;
+        }
+
+        @Override
+        public void clear() throws IOException {
+            if (!Files.isDirectory(maildirs)) {
+                return;
+            }
+            // the Maildirs stay; only their messages go
+            try (Stream<Path> files = Files.walk(maildirs)) {
+                for (Path f : files.filter(p -> Files.isRegularFile(p)).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+
+        String maillog() {
+            return postfix.maillog();
+        }
+
+        @Override
+        public void close() {
+            postfix.close();
+        }
+
+        @Override
+        public String toString() {
+            return name + " (Postfix) " + bySeq();
+        }
+    }
+
     /** A real smtp-sink on {@code address}:25 that dumps every transaction into its own directory. */
-    static final class Sink implements AutoCloseable {
+    static final class Sink implements Office {
         final String name;
         final String address;
         final Path dir;
@@ -82,8 +195,11 @@ final class TutorialDelivery {
             openForOthers(base);
             // smtp-sink writes as nobody
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+            stopStale(address);
             Process p = new ProcessBuilder(SMTP_SINK, "-u", "nobody", "-d", dir + "/%M.", address + ":25", "64")
                     .redirectErrorStream(true).redirectOutput(base.resolve(name + ".log").toFile()).start();
+            Files.createDirectories(SINK_PIDS);
+            Files.writeString(SINK_PIDS.resolve(address + ".pid"), Long.toString(p.pid()));
             Sink s = new Sink(name, address, dir, p);
             boolean up = ItSupport.waitFor(() -> {
                 try (Socket c = new Socket()) {
@@ -101,8 +217,30 @@ final class TutorialDelivery {
             return s;
         }
 
+        /** Stops the smtp-sink on ADDRESS:25 that an earlier, killed run recorded in its pid file (only that one). */
+        private static void stopStale(String address) throws Exception {
+            Path pidFile = SINK_PIDS.resolve(address + ".pid");
+            if (!Files.exists(pidFile)) {
+                return;
+            }
+            long pid;
+            try {
+                pid = Long.parseLong(Files.readString(pidFile).strip());
+            } catch (NumberFormatException e) {
+                return;
+            }
+            var stale = ProcessHandle.of(pid).filter(h -> h.info().commandLine()
+                    .map(c -> c.contains("smtp-sink") && c.contains(" " + address + ":25 ")).orElse(false));
+            if (stale.isPresent()) {
+                stale.get().destroy();
+                stale.get().onExit().get(5, TimeUnit.SECONDS);
+            }
+            Files.deleteIfExists(pidFile);
+        }
+
         /** Forgets what arrived so far (each test starts with empty sinks). */
-        void clear() throws IOException {
+        @Override
+        public void clear() throws IOException {
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path f : files.toList()) {
                     Files.deleteIfExists(f);
@@ -111,7 +249,8 @@ final class TutorialDelivery {
         }
 
         /** What arrived so far, by X-Seq. */
-        List<Arrival> arrivals() {
+        @Override
+        public List<Arrival> arrivals() {
             List<Arrival> out = new ArrayList<>();
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path f : files.sorted().toList()) {
@@ -130,17 +269,13 @@ final class TutorialDelivery {
             return out;
         }
 
-        /** X-Seq → envelope recipients, in order of X-Seq (several copies of one X-Seq are all listed). */
-        TreeMap<String, List<String>> bySeq() {
-            TreeMap<String, List<String>> m = new TreeMap<>();
-            for (Arrival a : arrivals()) {
-                m.computeIfAbsent(a.seq(), k -> new ArrayList<>()).addAll(a.recipients());
-            }
-            return m;
-        }
-
         @Override
         public void close() {
+            try {
+                Files.deleteIfExists(SINK_PIDS.resolve(address + ".pid"));
+            } catch (IOException e) {
+                // only a hint for the next run
+            }
             process.destroy();
             try {
                 if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -159,8 +294,8 @@ final class TutorialDelivery {
     }
 
     /** Closes every sink, ignoring nulls. */
-    static void closeAll(List<Sink> sinks) {
-        for (Sink s : sinks) {
+    static void closeAll(List<? extends Office> sinks) {
+        for (Office s : sinks) {
             if (s != null) {
                 s.close();
             }

@@ -5,6 +5,7 @@ import static org.estafeta.launcher.TutorialDelivery.awaitStatus;
 import static org.estafeta.launcher.TutorialDelivery.send;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.estafeta.launcher.TutorialDelivery.Office;
+import org.estafeta.launcher.TutorialDelivery.PostfixOffice;
 import org.estafeta.launcher.TutorialDelivery.Sink;
 import org.estafeta.testing.Dnsmasq;
+import org.estafeta.testing.PrivatePostfix;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,10 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The tutorial's first-level relay, {@code relay.univ.es} (section 2.1 of {@code spec/postfix-2.0-tutorial-es.md}),
  * delivering for real: its main.cf and its transport table verbatim (a real {@code hash:} table built with the
- * distribution's {@code estafeta postmap}), the internal post offices {@code smtp.univ.es},
- * {@code smtp.depart1.univ.es} and {@code smtp.depart2.univ.es} played by Postfix's smtp-sink on 127.0.0.11-13 port
- * 25, their names resolved by a dnsmasq the gateway asks ({@code estafeta_dns_servers}, the only added parameter
- * besides the table's path). Mail for the rest of the world goes by MX, also through dnsmasq: a single MX, and a
+ * distribution's {@code estafeta postmap}), the internal post offices on 127.0.0.11-13 port 25: {@code smtp.univ.es}
+ * a real Postfix storing Maildirs with its virtual(8) agent, {@code smtp.depart1.univ.es} and
+ * {@code smtp.depart2.univ.es} Postfix's smtp-sink; their names are resolved by a dnsmasq the gateway asks
+ * ({@code estafeta_dns_servers}). Added to the tutorial's main.cf: that parameter, the alias parameters of section
+ * 1.2 with the test's path and {@code mail_spool_directory} (the relay's own users root and postmaster, the
+ * table's {@code local:} entries, get mbox files under the test directory). Mail for the rest of the world goes by MX, also through dnsmasq: a single MX, and a
  * domain whose preferred MX refuses connections so that the second one gets the mail. Section 3's relay side
  * ({@code fund-univ.es} relayed to {@code smtp.univ.es}, later to {@code smtp.fund-univ.es}) runs with its own
  * main.cf and transport table.
@@ -54,8 +60,13 @@ class TutorialDeliveryFirstLevelIT {
             "relay_domains = $mydomain",
             "smtpd_recipient_restrictions = permit_mynetworks reject_unauth_destination",
             "",
-            "# the test's environment: the DNS server that knows the tutorial's hosts",
+            "# TRATAMIENTO DE ALIAS (section 1.2, the test's path)",
+            "alias_database = hash:ALIASES",
+            "alias_maps = hash:ALIASES",
+            "",
+            "# the test's environment: the DNS server that knows the tutorial's hosts; system mailboxes",
             "estafeta_dns_servers = DNS",
+            "mail_spool_directory = SPOOL",
             "");
 
     /** Section 2.1's transport table, verbatim. */
@@ -109,17 +120,18 @@ class TutorialDeliveryFirstLevelIT {
     @TempDir
     static Path tmp;
     static Dnsmasq dns;
-    static Sink univ;
+    static PostfixOffice univ;
     static Sink depart1;
     static Sink depart2;
     static Sink foreignMx;
     static Sink backupMx2;
     static Sink fund;
-    static final List<Sink> sinks = new ArrayList<>();
+    static final List<Office> sinks = new ArrayList<>();
 
     @BeforeAll
     static void peers() throws Exception {
         requirePeer("/usr/bin/swaks", "swaks");
+        assumeTrue(PrivatePostfix.availableOrFail());
         Dnsmasq.require();
         dns = Dnsmasq.builder()
                 .local("univ.es").local("fund-univ.es").local("test")
@@ -138,7 +150,8 @@ class TutorialDeliveryFirstLevelIT {
                 .hostRecord("mx2.backup.test", "127.0.0.16")
                 .start();
         try {
-            univ = add(Sink.start(tmp.resolve("sinks"), "smtp.univ.es", "127.0.0.11"));
+            univ = add(PostfixOffice.start("tutorial-smtp-univ-es", "smtp.univ.es", "127.0.0.11", "univ.es fund-univ.es",
+                    List.of("ana@univ.es", "gerente@fund-univ.es")));
             depart1 = add(Sink.start(tmp.resolve("sinks"), "smtp.depart1.univ.es", "127.0.0.12"));
             depart2 = add(Sink.start(tmp.resolve("sinks"), "smtp.depart2.univ.es", "127.0.0.13"));
             foreignMx = add(Sink.start(tmp.resolve("sinks"), "mx.foreign.test", "127.0.0.14"));
@@ -150,7 +163,7 @@ class TutorialDeliveryFirstLevelIT {
         }
     }
 
-    private static Sink add(Sink s) {
+    private static <T extends Office> T add(T s) {
         sinks.add(s);
         return s;
     }
@@ -166,16 +179,22 @@ class TutorialDeliveryFirstLevelIT {
 
     /** Writes main.cf and the transport table, builds the table with {@code estafeta postmap}, starts the gateway. */
     private static Gateway start(Path dir, String mainCf, String transport) throws Exception {
-        for (Sink s : sinks) {
+        for (Office s : sinks) {
             s.clear();
         }
         Path conf = Files.createDirectories(dir.resolve("conf"));
         Path var = Files.createDirectories(dir.resolve("var"));
         Path table = conf.resolve("transport");
-        String main = mainCf.replace("TRANSPORT", table.toString()).replace("DNS", dns.server());
+        Path spool = Files.createDirectories(dir.resolve("mail"));
+        String main = mainCf.replace("TRANSPORT", table.toString()).replace("DNS", dns.server())
+                .replace("ALIASES", conf.resolve("aliases").toString()).replace("SPOOL", spool.toString());
         Files.writeString(conf.resolve("main.cf"), main);
         Files.writeString(table, transport);
         TutorialDelivery.postmap(conf, var, table);
+        // the users a first-level relay serves itself (section 2): root, and postmaster and abuse as aliases
+        Files.writeString(conf.resolve("aliases"), "postmaster: root\nabuse: root\n");
+        ItSupport.Result a = ItSupport.estafeta(conf, var, "postalias", conf.resolve("aliases").toString());
+        assertEquals(0, a.exit(), "estafeta postalias: " + a.output());
         Gateway gw = EstafetaTarget.start(dir, main,
                 "127.0.0.1:" + PORT + " inet n - n - - smtpd\n" + TutorialDelivery.DELIVERY_SERVICES);
         EstafetaTarget.awaitListener(PORT);
@@ -200,6 +219,9 @@ class TutorialDeliveryFirstLevelIT {
             // from inside mynetworks: the rest of the world, by MX
             ids.put("07", send(PORT, INSIDE, "ana@univ.es", "friend@foreign.test", "07"));
             ids.put("08", send(PORT, INSIDE, "ana@univ.es", "friend@backup.test", "08"));
+            // the relay's own users: the transport table's local: entries
+            ids.put("09", send(PORT, OUTSIDE, "sender@outside.example", "root@relay.univ.es", "09"));
+            ids.put("10", send(PORT, OUTSIDE, "sender@outside.example", "postmaster@localhost.univ.es", "10"));
             // and from outside it stays refused
             assertEquals("554 5.7.1 <friend@foreign.test>: Relay access denied",
                     TutorialDelivery.rcptReply(PORT, OUTSIDE, "friend@foreign.test"));
@@ -217,6 +239,13 @@ class TutorialDeliveryFirstLevelIT {
             assertEquals(Map.of(), fund.bySeq());
 
             Path log = gw.maillogFile();
+            assertTrue(awaitStatus(log, ids.get("09"), "root@relay.univ.es", 30).contains("relay=local, "),
+                    ItSupport.maillog(gw));
+            assertTrue(awaitStatus(log, ids.get("10"), "postmaster@localhost.univ.es", 30).contains("status=sent"),
+                    ItSupport.maillog(gw));
+            String rootMbox = TutorialDelivery.read(dir.resolve("mail/root"));
+            assertTrue(rootMbox.startsWith("From sender@outside.example "), rootMbox);
+            assertTrue(rootMbox.contains("X-Seq: 09") && rootMbox.contains("X-Seq: 10"), rootMbox);
             assertTrue(awaitStatus(log, ids.get("01"), "ana@univ.es", 10)
                     .contains("relay=smtp.univ.es[127.0.0.11]:25, "), ItSupport.maillog(gw));
             assertTrue(awaitStatus(log, ids.get("03"), "eva@lab.depart1.univ.es", 10)
@@ -231,9 +260,14 @@ class TutorialDeliveryFirstLevelIT {
             for (String id : ids.values()) {
                 assertTrue(ItSupport.maillog(gw).contains(id + ": removed"), id + " " + ItSupport.maillog(gw));
             }
-            // the sinks saw the relay's own Received: line
+            // Postfix on smtp.univ.es got it from the relay: both Received: lines
             String received = univ.arrivals().get(0).text();
             assertTrue(received.contains("by relay.univ.es (Estafeta) with ESMTP id "), received);
+            assertTrue(received.contains("by smtp.univ.es (Postfix) with ESMTP id "), received);
+            // the preferred MX was tried first, with Postfix's log line
+            String log21 = ItSupport.maillog(gw);
+            int refused = log21.indexOf("connect to mx1.backup.test[127.0.0.15]:25: Connection refused");
+            assertTrue(refused >= 0 && refused < log21.indexOf(ids.get("08") + ": to=<friend@backup.test>"), log21);
         } finally {
             gw.stop();
         }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The tutorial's second-level post office {@code smtp.univ.es} (section 2.2 of
  * {@code spec/postfix-2.0-tutorial-es.md}) and both multi-domain styles of section 3 on it, delivering for real:
- * local mail with the {@code local} transport (a system account's mbox under {@code mail_spool_directory}, and
+ * local mail with the {@code local} transport (root's mbox under {@code mail_spool_directory}, and
  * aliases to Maildirs), other univ.es hosts directly through the {@code .univ.es smtp:} entry, and everything else
  * to the smarthost {@code relayhost = [$relay]} (smtp-sink on 127.0.0.20:25).
  *
@@ -205,7 +205,7 @@ class TutorialDeliverySecondLevelIT {
         TutorialDelivery.postmap(conf, var, conf.resolve("transport"));
         // the aliases the local users of the examples have: Maildirs (a trailing slash) under boxes/
         Files.writeString(conf.resolve("aliases"), String.join("\n",
-                "postmaster: nobody",
+                "postmaster: root",
                 "alumno: " + boxes.resolve("alumno") + "/",
                 "rgarcia: " + boxes.resolve("rgarcia") + "/",
                 "laurar: " + boxes.resolve("laurar") + "/",
@@ -277,14 +277,14 @@ class TutorialDeliverySecondLevelIT {
 
     private String state() {
         return "sinks: " + sinks + "\nmaildirs: alumno=" + maildir("alumno") + " rgarcia=" + maildir("rgarcia")
-                + " laurar=" + maildir("laurar") + " gramos=" + maildir("gramos") + "\nmbox nobody=" + mbox("nobody")
+                + " laurar=" + maildir("laurar") + " gramos=" + maildir("gramos") + "\nmbox root=" + mbox("root")
                 + "\nmaillog:\n" + maillog();
     }
 
     @Test
     void localMailIsDeliveredHereInternalMailGoesDirectAndTheRestToTheSmarthost() throws Exception {
         start("s22", MAIN_CF_2_2, TRANSPORT_2_2, null);
-        String local = send(PORT, OUTSIDE, "sender@outside.example", "nobody@univ.es", "41");
+        String local = send(PORT, OUTSIDE, "sender@outside.example", "root@univ.es", "41");
         String alias = send(PORT, OUTSIDE, "sender@outside.example", "alumno@univ.es", "42");
         String direct = send(PORT, INSIDE, "alumno@univ.es", "luis@depart1.univ.es", "43");
         String sub = send(PORT, INSIDE, "alumno@univ.es", "rosa@lab.depart2.univ.es", "44");
@@ -293,17 +293,17 @@ class TutorialDeliverySecondLevelIT {
         assertEquals("554 5.7.1 <friend@foreign.test>: Relay access denied",
                 TutorialDelivery.rcptReply(PORT, OUTSIDE, "friend@foreign.test"));
 
-        assertTrue(ItSupport.waitFor(() -> mbox("nobody").size() == 2 && maildir("alumno").size() == 1
+        assertTrue(ItSupport.waitFor(() -> mbox("root").size() == 2 && maildir("alumno").size() == 1
                 && depart1.bySeq().size() == 1 && depart2.bySeq().size() == 1 && relay.bySeq().size() == 1, 60),
                 state());
-        assertEquals(List.of("41", "46"), mbox("nobody").stream().sorted().toList(), state());
+        assertEquals(List.of("41", "46"), mbox("root").stream().sorted().toList(), state());
         assertEquals(List.of("42"), maildir("alumno"), state());
         assertEquals(Map.of("43", List.of("luis@depart1.univ.es")), depart1.bySeq());
         assertEquals(Map.of("44", List.of("rosa@lab.depart2.univ.es")), depart2.bySeq());
         assertEquals(Map.of("45", List.of("friend@foreign.test")), relay.bySeq());
 
         Path log = maillogFile();
-        assertTrue(awaitStatus(log, local, "nobody@univ.es", 10).contains("relay=local, "), maillog());
+        assertTrue(awaitStatus(log, local, "root@univ.es", 10).contains("relay=local, "), maillog());
         assertTrue(awaitStatus(log, alias, "alumno@univ.es", 10).contains("relay=local, "), maillog());
         assertTrue(awaitStatus(log, direct, "luis@depart1.univ.es", 10)
                 .contains("relay=depart1.univ.es[127.0.0.12]:25, "), maillog());
@@ -321,13 +321,13 @@ class TutorialDeliverySecondLevelIT {
     @Test
     void sendmailStyleVirtualDomainSharesTheLocalUsers() throws Exception {
         start("s3sendmail", MAIN_CF_3_SENDMAIL, TRANSPORT_3_SENDMAIL, null);
-        String a = send(PORT, OUTSIDE, "sender@outside.example", "nobody@fund-univ.es", "51");
+        String a = send(PORT, OUTSIDE, "sender@outside.example", "root@fund-univ.es", "51");
         String b = send(PORT, OUTSIDE, "sender@outside.example", "alumno@fund-univ.es", "52");
         send(PORT, OUTSIDE, "sender@outside.example", "alumno@univ.es", "53");
-        assertTrue(ItSupport.waitFor(() -> mbox("nobody").size() == 1 && maildir("alumno").size() == 2, 60), state());
-        assertEquals(List.of("51"), mbox("nobody"), state());
+        assertTrue(ItSupport.waitFor(() -> mbox("root").size() == 1 && maildir("alumno").size() == 2, 60), state());
+        assertEquals(List.of("51"), mbox("root"), state());
         assertEquals(List.of("52", "53"), maildir("alumno"), state());
-        assertTrue(awaitStatus(maillogFile(), a, "nobody@fund-univ.es", 10).contains("relay=local, "), maillog());
+        assertTrue(awaitStatus(maillogFile(), a, "root@fund-univ.es", 10).contains("relay=local, "), maillog());
         assertTrue(awaitStatus(maillogFile(), b, "alumno@fund-univ.es", 10).contains("relay=local, "), maillog());
         assertEquals(Map.of(), relay.bySeq(), "nothing to the smarthost");
     }
@@ -356,7 +356,7 @@ class TutorialDeliverySecondLevelIT {
     @Test
     void postfixStyleVirtualAliasDomainRejectsUnlistedAddressesAtRcpt() throws Exception {
         start("s3postfixrcpt", MAIN_CF_3_POSTFIX, TRANSPORT_3_POSTFIX, VIRTUAL);
-        assertEquals("550 5.1.1 <nobody@fund-univ.es>: Recipient address rejected: User unknown in virtual alias table",
-                TutorialDelivery.rcptReply(PORT, OUTSIDE, "nobody@fund-univ.es"));
+        assertEquals("550 5.1.1 <root@fund-univ.es>: Recipient address rejected: User unknown in virtual alias table",
+                TutorialDelivery.rcptReply(PORT, OUTSIDE, "root@fund-univ.es"));
     }
 }

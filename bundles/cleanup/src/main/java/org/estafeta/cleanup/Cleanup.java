@@ -14,7 +14,9 @@ public interface Cleanup {
     /**
      * Starts a message. {@code envelope} is final: recipients are not added later.
      *
-     * @throws IOException when no queue file can be created (disk full, queue directory missing); smtpd answers 451
+     * @throws IOException when no queue file can be created (disk full, queue directory missing), or when the
+     *         envelope's address rewriting fails (a table lookup failure, a virtual alias loop or limit); nothing is
+     *         queued and smtpd answers 451
      */
     Stream open(Submission envelope) throws IOException;
 

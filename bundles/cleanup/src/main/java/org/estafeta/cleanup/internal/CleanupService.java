@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * cleanup - the {@link Cleanup} service: writes each message to a queue file through the {@link QueueStore},
  * with Postfix's Received header on top, and acknowledges only once the file is durable in {@code incoming/}
- * ({@code hold/} for an access HOLD action). Logs as Postfix's cleanup does ({@code ID: message-id=<...>}).
+ * ({@code hold/} for an access HOLD action). Envelope addresses are rewritten ({@link AddressRewriter}: canonical
+ * maps, masquerading, virtual aliases) before the queue file is created; header addresses as the headers stream.
+ * Logs as Postfix's cleanup does ({@code ID: message-id=<...>}).
  */
 @Component(service = Cleanup.class, immediate = true)
 public final class CleanupService implements Cleanup {

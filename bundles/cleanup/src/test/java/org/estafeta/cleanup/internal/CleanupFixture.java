@@ -120,7 +120,11 @@ final class CleanupFixture {
     String content(String id) throws IOException {
         try (InputStream in = queued(id).content()) {
             String all = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return all.substring(all.indexOf("\r\n", all.indexOf("; ")) + 2);
+            int end = all.indexOf("\r\n");
+            while (all.charAt(end + 2) == '\t' || all.charAt(end + 2) == ' ') {
+                end = all.indexOf("\r\n", end + 2);
+            }
+            return all.substring(end + 2);
         }
     }
 

@@ -161,7 +161,9 @@ class ContentChecksTest {
         assertEquals("550 5.7.1 message content rejected", r.reply().toString());
         // the SirCam rule /^date:.*$/i is case-sensitive (i toggles regexp_table's default): only "date:" matches
         assertThrows(Cleanup.Rejected.class, () -> send(c, "date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nhi\r\n"));
-        assertTrue(store.list(QueueName.INCOMING).contains(send(c, "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nhi\r\n")));
+        // the ID first: the list must be taken after the message is queued
+        String dated = send(c, "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nhi\r\n");
+        assertTrue(store.list(QueueName.INCOMING).contains(dated));
         assertThrows(Cleanup.Rejected.class, () -> send(c, "X-Unsent: 1\r\n\r\nhi\r\n"));
         assertThrows(Cleanup.Rejected.class, () -> send(c, "From: \"x\" <_bad@example.org>\r\n\r\nhi\r\n"));
         String id = send(c, "Subject: new photos from my holiday\r\n\r\nhi\r\n");

@@ -106,6 +106,11 @@ final class DnsjavaResolver implements DnsResolver {
     }
 
     private CompletableFuture<DnsResult<String>> ptr(DnsEngine e, InetAddress address) {
+        List<String> local = HostsFile.SYSTEM.names(address);
+        if (!local.isEmpty()) {
+            return done(new DnsResult.Found<>(ReverseNames.ptrName(address) + "/PTR", List.of(local.get(0)),
+                    java.time.Duration.ZERO));
+        }
         return lookup(e, ReverseNames.ptrName(address), Type.PTR, r -> text(((PTRRecord) r).getTarget()));
     }
 
@@ -235,6 +240,19 @@ final class DnsjavaResolver implements DnsResolver {
             log.warn("malformed domain name: {}", printable(name));
             return done(new DnsResult.NotFound<>(displayName(name) + "/" + Type.string(type),
                     DnsResult.NotFoundReason.MALFORMED_NAME));
+        }
+        if (type == Type.A || type == Type.AAAA) {
+            List<InetAddress> local = HostsFile.SYSTEM.addresses(name, type == Type.AAAA);
+            if (!local.isEmpty()) {
+                // /etc/hosts first, as the C library's "files dns" order gives Postfix
+                List<Record> records = new ArrayList<>();
+                for (InetAddress a : local) {
+                    records.add(type == Type.A ? new ARecord(n, org.xbill.DNS.DClass.IN, 0, a)
+                            : new AAAARecord(n, org.xbill.DNS.DClass.IN, 0, a));
+                }
+                return done(map(new DnsResult.Found<>(displayName(name) + "/" + Type.string(type), records,
+                        java.time.Duration.ZERO), value));
+            }
         }
         return e.lookup(n, type).thenApply(r -> map(r, value));
     }
