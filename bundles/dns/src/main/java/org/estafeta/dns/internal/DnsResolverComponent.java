@@ -71,6 +71,9 @@ public final class DnsResolverComponent implements DnsResolver {
             source.removeListener(listener);
         }
         executor.shutdown();
+        // dnsjava's selector thread would outlive the bundle (and fail on its next wake-up with the bundle's
+        // class loader gone, keeping the JVM from exiting); it is created again on the next query
+        org.xbill.DNS.NioClient.close();
     }
 
     /** Builds a new engine when the servers or the timeout change; other reloads keep the engine and its cache. */
