@@ -18,12 +18,19 @@ final class EstafetaTarget {
     }
 
     /**
-     * Starts a gateway (feature {@code minimal}) on {@code dir}/conf holding this main.cf and master.cf, with its data
-     * in {@code dir}/var; {@code conf/} may already hold the tables main.cf names.
+     * What PrivatePostfix gives the Postfix side before the test's main.cf (see its Javadoc): an aliases table with
+     * {@code postmaster: root}, standing for the /etc/aliases every real system has (this machine's
+     * /etc/aliases.db is Postfix's Berkeley DB, which Estafeta does not read). The test's text may override it.
+     */
+    static final String ALIASES = "alias_maps = inline:{ postmaster=root }\n";
+
+    /**
+     * Starts a gateway (feature {@code minimal}) on {@code dir}/conf holding this main.cf (after {@link #ALIASES}) and
+     * master.cf, with its data in {@code dir}/var; {@code conf/} may already hold the tables main.cf names.
      */
     static Gateway start(Path dir, String mainCf, String masterCf) throws Exception {
         Path conf = Files.createDirectories(dir.resolve("conf"));
-        Files.writeString(conf.resolve("main.cf"), mainCf);
+        Files.writeString(conf.resolve("main.cf"), ALIASES + mainCf);
         Files.writeString(conf.resolve("master.cf"), masterCf);
         return Gateway.start(conf, Files.createDirectories(dir.resolve("var")), "minimal", Map.of());
     }

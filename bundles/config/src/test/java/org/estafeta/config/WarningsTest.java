@@ -23,7 +23,7 @@ class WarningsTest {
             "disable_vrfy_command", "message_size_limit", "smtpd_client_restrictions", "smtpd_helo_restrictions",
             "smtpd_recipient_restrictions", "smtpd_use_tls", "smtpd_tls_key_file", "smtpd_tls_cert_file",
             "local_destination_concurrency_limit", "default_destination_concurrency_limit", "notify_classes",
-            "transport_maps", "disable_dns_lookups", "maximal_queue_lifetime", "header_checks", "body_checks",
+            "transport_maps", "disable_dns_lookups", "maximal_queue_lifetime", "header_checks", "body_checks", "content_filter",
             "alias_maps", "alias_database", "mailbox_size_limit", "local_recipient_maps");
 
     @Test

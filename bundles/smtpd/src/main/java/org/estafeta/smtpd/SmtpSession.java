@@ -1055,7 +1055,13 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     private void openPipe(Cleanup cleanup) {
         pipe = new CleanupPipe(services.workers(), () -> ctx.executor().execute(this::updateReading));
         ClientInfo client = new ClientInfo(addr, clientName(), heloName == null ? "" : heloName, tlsActive, Optional.empty());
-        pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, actions));
+        Submission.Actions effective = actions;
+        if (effective.filter().isEmpty() && !settings.contentFilter().isEmpty()) {
+            // content_filter: as Postfix's cleanup records it, unless an access FILTER action chose one already
+            effective = new Submission.Actions(actions.hold(), actions.discard(), Optional.of(settings.contentFilter()),
+                    actions.redirect(), actions.prependHeaders());
+        }
+        pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, effective));
     }
 
     private boolean contentPhase() {

@@ -34,6 +34,8 @@ import org.estafeta.config.MasterEntry;
  * @param bareNewlineExclusions {@code smtpd_forbid_bare_newline_exclusions}
  * @param bareNewlineRejectCode {@code smtpd_forbid_bare_newline_reject_code}
  * @param smtputf8 {@code smtputf8_enable}
+ * @param contentFilter {@code content_filter} of this service ({@code -o content_filter=} on a reinjection
+ *        listener empties it): {@code transport:destination} for every message, or empty
  * @param mynetworks {@code mynetworks}
  */
 record SmtpdSettings(String myhostname, String banner, long timeoutSeconds, int lineLengthLimit, int processLimit,
@@ -41,7 +43,8 @@ record SmtpdSettings(String myhostname, String banner, long timeoutSeconds, int 
         int recipientOvershootLimit, int softErrorLimit, int hardErrorLimit, long errorSleepMillis,
         int junkCommandLimit, int connectionCountLimit, int connectionRateLimit, long rateTimeUnitSeconds,
         Networks eventLimitExceptions, boolean delayReject, boolean forbidUnauthPipelining, BareNewline bareNewline,
-        Networks bareNewlineExclusions, int bareNewlineRejectCode, boolean smtputf8, Networks mynetworks) {
+        Networks bareNewlineExclusions, int bareNewlineRejectCode, boolean smtputf8, Networks mynetworks,
+        String contentFilter) {
 
     /** {@code smtpd_forbid_bare_newline}: Postfix 3.9's values. */
     enum BareNewline {
@@ -110,7 +113,8 @@ record SmtpdSettings(String myhostname, String banner, long timeoutSeconds, int 
                 Networks.parse("smtpd_forbid_bare_newline_exclusions", config.list("smtpd_forbid_bare_newline_exclusions")),
                 bareCode,
                 config.bool("smtputf8_enable"),
-                mynetworks);
+                mynetworks,
+                config.get("content_filter").map(String::strip).orElse(""));
     }
 
     /** Postfix's {@code ENFORCING_SIZE_LIMIT}: a limit of 0 means none. */

@@ -173,6 +173,29 @@ class RestrictionWiringTest {
     }
 
     @Test
+    void contentFilterOfTheServiceIsRecordedUnlessAnAccessFilterChoseOne() {
+        engine.on(R, f -> new Decision(Decision.Kind.DUNNO, Optional.empty(), f.actions(), Optional.empty(), List.of()));
+        open("content_filter", "scan:[127.0.0.1]:10025");
+        h.output();
+        h.ask("EHLO c.example\r\n");
+        h.ask("MAIL FROM:<a@example.org>\r\n");
+        h.ask("RCPT TO:<b@example.net>\r\n");
+        h.ask("DATA\r\n");
+        TransactionTest.Matcher.queued(h.ask("hi\r\n.\r\n"));
+        assertEquals(Optional.of("scan:[127.0.0.1]:10025"), cleanup.single().envelope().actions().filter());
+
+        Submission.Actions access = new Submission.Actions(Optional.empty(), Optional.empty(),
+                Optional.of("other:[127.0.0.1]:10026"), Optional.empty(), List.of());
+        engine.on(R, f -> new Decision(Decision.Kind.DUNNO, Optional.empty(), access, Optional.empty(), List.of()));
+        h.ask("MAIL FROM:<a@example.org>\r\n");
+        h.ask("RCPT TO:<b@example.net>\r\n");
+        h.ask("DATA\r\n");
+        TransactionTest.Matcher.queued(h.ask("hi\r\n.\r\n"));
+        assertEquals(Optional.of("other:[127.0.0.1]:10026"), cleanup.messages().get(1).envelope().actions().filter(),
+                "an access FILTER action wins over content_filter, as in Postfix");
+    }
+
+    @Test
     void engineAbsentIs451ExceptForMynetworks() {
         h.cleanup = cleanup;
         h.open();

@@ -104,6 +104,7 @@ public final class BuiltinParameters {
             // smtpd: protocol and hostile-input defences (issue 3)
             text("smtpd_helo_required", "no", "require HELO or EHLO before MAIL (`503 5.5.1 Error: send HELO/EHLO first`) and ETRN"),
             text("disable_vrfy_command", "no", "refuse VRFY (`502 5.5.1 VRFY command is disabled`) and leave it out of the EHLO reply"),
+            text("content_filter", "", "`transport:destination` every message received by smtpd or pickup is sent to first (FILTER_README's after-queue filter); `-o content_filter=` on the reinjection service"),
             text("header_checks", "", "tables of patterns for each message header: REJECT, WARN, HOLD, DISCARD, IGNORE, REPLACE, PREPEND ... (header_checks(5))"),
             text("mime_header_checks", "$header_checks", "the same for MIME headers (Content-*), top level and in parts"),
             text("nested_header_checks", "$header_checks", "the same for headers of attached messages (not applied yet: see docs/compatibility.md)"),
