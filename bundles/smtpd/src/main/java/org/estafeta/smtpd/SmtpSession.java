@@ -180,7 +180,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                     && !settings.bareNewlineExclusions().contains(clientAddress));
         }
         DnsResolver dns = services.dns();
-        if (dns != null && clientAddress != null) {
+        if (dns != null && clientAddress != null && settings.peernameLookup()) {
             CompletionStage<ClientName> lookup;
             try {
                 lookup = dns.clientName(clientAddress);

@@ -34,6 +34,8 @@ import org.estafeta.config.MasterEntry;
  * @param bareNewlineExclusions {@code smtpd_forbid_bare_newline_exclusions}
  * @param bareNewlineRejectCode {@code smtpd_forbid_bare_newline_reject_code}
  * @param smtputf8 {@code smtputf8_enable}
+ * @param peernameLookup {@code smtpd_peername_lookup}: look the client's name up (no: every client is
+ *        {@code unknown}, as Postfix)
  * @param contentFilter {@code content_filter} of this service ({@code -o content_filter=} on a reinjection
  *        listener empties it): {@code transport:destination} for every message, or empty
  * @param mynetworks {@code mynetworks}
@@ -44,7 +46,7 @@ record SmtpdSettings(String myhostname, String banner, long timeoutSeconds, int 
         int junkCommandLimit, int connectionCountLimit, int connectionRateLimit, long rateTimeUnitSeconds,
         Networks eventLimitExceptions, boolean delayReject, boolean forbidUnauthPipelining, BareNewline bareNewline,
         Networks bareNewlineExclusions, int bareNewlineRejectCode, boolean smtputf8, Networks mynetworks,
-        String contentFilter) {
+        String contentFilter, boolean peernameLookup) {
 
     /** {@code smtpd_forbid_bare_newline}: Postfix 3.9's values. */
     enum BareNewline {
@@ -114,7 +116,8 @@ record SmtpdSettings(String myhostname, String banner, long timeoutSeconds, int 
                 bareCode,
                 config.bool("smtputf8_enable"),
                 mynetworks,
-                config.get("content_filter").map(String::strip).orElse(""));
+                config.get("content_filter").map(String::strip).orElse(""),
+                !config.get("smtpd_peername_lookup").map(v -> v.strip().equalsIgnoreCase("no")).orElse(false));
     }
 
     /** Postfix's {@code ENFORCING_SIZE_LIMIT}: a limit of 0 means none. */

@@ -256,6 +256,13 @@ class RestrictionWiringTest {
     }
 
     @Test
+    void withoutPeernameLookupEveryClientIsUnknown() {
+        h.dns = new Harness.FakeDns().verified("192.0.2.10", "mail.example.com");
+        open("smtpd_peername_lookup", "no");
+        assertTrue(h.log.lines.contains("info: connect from unknown[192.0.2.10]"), h.log.lines.toString());
+    }
+
+    @Test
     void aReverseNameThatDoesNotResolveBackIsUnknownButKeptAsReverseName() {
         h.dns = new Harness.FakeDns().reverseOnly("192.0.2.10", "spoofed.example.com");
         open();

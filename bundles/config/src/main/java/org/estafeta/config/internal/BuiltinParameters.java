@@ -102,6 +102,7 @@ public final class BuiltinParameters {
             text("line_length_limit", "2048",
                     "the longest SMTP command line (with its CRLF) the server accepts; longer ones get `500 5.5.2`"),
             // smtpd: protocol and hostile-input defences (issue 3)
+            text("smtpd_peername_lookup", "yes", "look up the SMTP client's name (no: every client is `unknown`)"),
             text("smtpd_helo_required", "no", "require HELO or EHLO before MAIL (`503 5.5.1 Error: send HELO/EHLO first`) and ETRN"),
             text("disable_vrfy_command", "no", "refuse VRFY (`502 5.5.1 VRFY command is disabled`) and leave it out of the EHLO reply"),
             text("content_filter", "", "`transport:destination` every message received by smtpd or pickup is sent to first (FILTER_README's after-queue filter); `-o content_filter=` on the reinjection service"),
