@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need from Debian's packages: a JDK (17+) and Maven to build, and the
-# real peers the integration tests talk to (postfix and postfix-pcre for postmap -q pcre:, swaks, chromium, dnsmasq, python3 for smtplib). Idempotent: when everything is there it
+# real peers the integration tests talk to (postfix and postfix-pcre for postmap -q pcre:, swaks, chromium, dnsmasq, python3 for smtplib,
+# dovecot-core and dovecot-lmtpd for LMTP delivery and reading Maildirs). Idempotent: when everything is there it
 # returns at once without touching apt. Runs as root (or through sudo).
 #
 # Postfix is installed with "No configuration", so it never starts a system mail service; the tests run private
-# instances of it (see ../docs and /work/shared/notes/real-peers.md).
+# instances of it (see ../docs and /work/shared/notes/real-peers.md). Dovecot's postinst would start and enable the
+# system's dovecot (IMAP on 143/993): while it is installed, a policy-rc.d that forbids starting services is put in
+# place (when the machine has none), and afterwards the system service is stopped and disabled. The tests run
+# private instances (dovecot -c FILE, see bundles/testing PrivateDovecot).
 set -euo pipefail
 
-want=(postfix postfix-pcre swaks chromium maven dnsmasq-base python3)
+want=(postfix postfix-pcre swaks chromium maven dnsmasq-base python3 dovecot-core dovecot-lmtpd)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
@@ -44,8 +48,38 @@ echo "install-peers: installing ${missing[*]}" >&2
 # Postfix: no system mail service, nothing starts.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
+
+dovecot=no
+case " ${missing[*]} " in *" dovecot-"*) dovecot=yes ;; esac
+policy=/usr/sbin/policy-rc.d
+own_policy=no
+if [ "$dovecot" = yes ] && [ ! -e "$policy" ]; then
+    # invoke-rc.d and deb-systemd-invoke ask policy-rc.d first: 101 = action forbidden, so postinst starts nothing
+    printf '#!/bin/sh\n# install-peers.sh: no service starts while packages are installed\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    own_policy=yes
+    trap '$SUDO rm -f "$policy"' EXIT
+fi
+
 $SUDO apt-get update -q
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+if [ "$own_policy" = yes ]; then
+    $SUDO rm -f "$policy"
+    trap - EXIT
+fi
+if [ "$dovecot" = yes ]; then
+    # The system's dovecot stays off (now and at boot); only private instances with their own base_dir run.
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        $SUDO systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    else
+        command -v deb-systemd-helper >/dev/null 2>&1 && $SUDO deb-systemd-helper disable dovecot.service dovecot.socket >/dev/null 2>&1 || true
+        if [ -x /etc/init.d/dovecot ]; then
+            $SUDO /etc/init.d/dovecot stop >/dev/null 2>&1 || true
+        fi
+    fi
+    command -v update-rc.d >/dev/null 2>&1 && $SUDO update-rc.d dovecot disable >/dev/null 2>&1 || true
+fi
 
 if ! java_ok; then
     echo "install-peers: no JDK 17 or newer after installing default-jdk-headless" >&2

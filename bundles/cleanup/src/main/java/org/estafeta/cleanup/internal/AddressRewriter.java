@@ -111,6 +111,46 @@ final class AddressRewriter implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@code always_bcc}, {@code sender_bcc_maps} (by the queued sender) and {@code recipient_bcc_maps} (by each queued
+     * recipient): the blind copies to add, each rewritten and expanded as any recipient, and added as Postfix 2.3+
+     * does, with {@code NOTIFY=NEVER} (nobody hears of a failed blind copy). Addresses already queued are not added
+     * twice.
+     */
+    List<Envelope.Recipient> blindCopies(String sender, List<Envelope.Recipient> queued) throws IOException {
+        List<String> bcc = new ArrayList<>();
+        String always = settings.config.get("always_bcc").map(String::strip).orElse("");
+        if (!always.isEmpty()) {
+            bcc.add(always);
+        }
+        if (!sender.isEmpty() && !settings.tables("sender_bcc_maps").isEmpty()) {
+            List<String> r = tables.map("sender_bcc_maps", sender, false);
+            if (r != null && !r.isEmpty()) {
+                bcc.add(r.get(0));
+            }
+        }
+        if (!settings.tables("recipient_bcc_maps").isEmpty()) {
+            for (Envelope.Recipient q : queued) {
+                List<String> r = tables.map("recipient_bcc_maps", q.address(), false);
+                if (r != null && !r.isEmpty()) {
+                    bcc.add(r.get(0));
+                }
+            }
+        }
+        List<Envelope.Recipient> out = new ArrayList<>();
+        Set<String> have = new HashSet<>();
+        queued.forEach(q -> have.add(q.address().toLowerCase(Locale.ROOT)));
+        for (String b : bcc) {
+            for (Envelope.Recipient r : recipients(List.of(new Submission.Recipient(b, List.of("NEVER"),
+                    Optional.empty())))) {
+                if (have.add(r.address().toLowerCase(Locale.ROOT))) {
+                    out.add(new Envelope.Recipient(r.address(), r.notifyOn(), Optional.empty(), r.status()));
+                }
+            }
+        }
+        return out;
+    }
+
     /** Whether header addresses are rewritten for this message (a header rewriting context applies). */
     boolean rewritesHeaders() {
         return headerLocal != null;

@@ -71,6 +71,11 @@ public final class CleanupService implements Cleanup {
         try {
             sender = rewriter.sender(s.sender());
             rcpts = rewriter.recipients(s.recipients());
+            List<Envelope.Recipient> bcc = rewriter.blindCopies(sender, rcpts);
+            if (!bcc.isEmpty()) {
+                rcpts = new ArrayList<>(rcpts);
+                rcpts.addAll(bcc);
+            }
         } catch (IOException | RuntimeException e) {
             rewriter.close();
             log.warn("{} -- message not accepted, try again later", e.getMessage());

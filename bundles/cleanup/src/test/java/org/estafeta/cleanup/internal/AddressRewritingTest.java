@@ -4,6 +4,7 @@ import static org.estafeta.cleanup.internal.CleanupFixture.remote;
 import static org.estafeta.cleanup.internal.CleanupFixture.send;
 import static org.estafeta.cleanup.internal.CleanupFixture.submission;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,6 +63,24 @@ class AddressRewritingTest {
         assertEquals(List.of("rcpt@example.com"), fx.recipients(id));
         assertTrue(fx.content(id).startsWith("From: Sender <sender@example.com>\r\nTo: r@example.net\r\n"));
         assertEquals(fx.opened.get(), fx.closed.get(), "every table handle is closed with its message");
+    }
+
+    @Test
+    void blindCopiesFromAlwaysBccAndTheSenderAndRecipientBccMapsWithNotifyNever() throws Exception {
+        Path bySender = fx.file("sbcc", "boss@example.org audit-boss@example.com");
+        Path byRcpt = fx.file("rbcc", "sales@example.net archive@example.com", "@example.org domain-copy@example.com");
+        Path aliases = fx.file("virtual", "archive@example.com a1@example.com a2@example.com");
+        Cleanup c = fx.cleanup("always_bcc = journal@example.com\nsender_bcc_maps = texthash:" + bySender
+                + "\nrecipient_bcc_maps = texthash:" + byRcpt + "\nvirtual_alias_maps = texthash:" + aliases + "\n");
+        String id = send(c, local("boss@example.org", "sales@example.net", "journal@example.com"), MESSAGE);
+        assertEquals(List.of("sales@example.net", "journal@example.com", "audit-boss@example.com", "a1@example.com",
+                "a2@example.com"), fx.recipients(id), "queued recipients first; a bcc address already there is not "
+                + "added twice; bcc addresses are expanded like any recipient");
+        for (var r : fx.queued(id).envelope().recipients().subList(2, 5)) {
+            assertEquals(List.of("NEVER"), r.notifyOn(), r.address());
+        }
+        assertEquals(List.of(), fx.queued(id).envelope().recipients().get(0).notifyOn());
+        assertFalse(fx.content(id).contains("audit-boss"), "a blind copy leaves no trace in the headers");
     }
 
     @Test

@@ -27,14 +27,14 @@ import org.estafeta.tls.TlsException;
  * ({@code PRIVATE KEY}) or traditional ({@code EC PRIVATE KEY}, {@code RSA PRIVATE KEY}) keys, unencrypted, and
  * {@code CERTIFICATE} blocks, in any order and in any of the files (so a {@code keysin.pem} holding both works).
  */
-record KeyMaterial(PrivateKey key, List<X509Certificate> chain) {
+public record KeyMaterial(PrivateKey key, List<X509Certificate> chain) {
 
     /** What one PEM file holds. */
-    record Contents(List<PrivateKey> keys, List<X509Certificate> certificates) {
+    public record Contents(List<PrivateKey> keys, List<X509Certificate> certificates) {
     }
 
     /** Reads every key and certificate of {@code file}; errors name {@code parameter} and the file. */
-    static Contents read(String parameter, Path file) throws TlsException {
+    public static Contents read(String parameter, Path file) throws TlsException {
         List<PrivateKey> keys = new ArrayList<>();
         List<X509Certificate> certificates = new ArrayList<>();
         JcaPEMKeyConverter keyConverter = new JcaPEMKeyConverter().setProvider(BouncyCastle.PROVIDER);
@@ -84,16 +84,22 @@ record KeyMaterial(PrivateKey key, List<X509Certificate> chain) {
      * The key of {@code keyFile} and the chain of {@code certFile} (the same file may be named twice).
      */
     static KeyMaterial fromFiles(Path certFile, Path keyFile) throws TlsException {
-        Contents certs = read("smtpd_tls_cert_file", certFile);
+        return fromFiles("smtpd_tls_cert_file", certFile, "smtpd_tls_key_file", keyFile);
+    }
+
+    /** The same, with errors naming {@code certParameter} and {@code keyParameter}. */
+    public static KeyMaterial fromFiles(String certParameter, Path certFile, String keyParameter, Path keyFile)
+            throws TlsException {
+        Contents certs = read(certParameter, certFile);
         if (certs.certificates().isEmpty()) {
-            throw new TlsException("smtpd_tls_cert_file: cannot read " + certFile + ": no certificate found");
+            throw new TlsException(certParameter + ": cannot read " + certFile + ": no certificate found");
         }
-        Contents keys = keyFile.equals(certFile) ? certs : read("smtpd_tls_key_file", keyFile);
+        Contents keys = keyFile.equals(certFile) ? certs : read(keyParameter, keyFile);
         if (keys.keys().isEmpty()) {
-            throw new TlsException("smtpd_tls_key_file: cannot read " + keyFile + ": no private key found");
+            throw new TlsException(keyParameter + ": cannot read " + keyFile + ": no private key found");
         }
         KeyMaterial material = new KeyMaterial(keys.keys().get(0), certs.certificates());
-        material.checkMatch("smtpd_tls_key_file: " + keyFile + ": the private key does not match the certificate in "
+        material.checkMatch(keyParameter + ": " + keyFile + ": the private key does not match the certificate in "
                 + certFile);
         return material;
     }

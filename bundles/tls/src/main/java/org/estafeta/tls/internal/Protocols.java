@@ -11,7 +11,7 @@ import java.util.Set;
  * and plain names, if any, are the only ones included (Postfix's tls_protocol_mask()). SSLv2 and SSLv3 are known
  * names but never enabled.
  */
-final class Protocols {
+public final class Protocols {
     /** Postfix's names, oldest first; the TLS ones are also the JSSE names. */
     static final List<String> KNOWN = List.of("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
 
@@ -23,7 +23,7 @@ final class Protocols {
      *
      * @throws IllegalArgumentException naming {@code parameter} for an unknown name, or when nothing is left
      */
-    static List<String> parse(String parameter, String value, Set<String> supported) {
+    public static List<String> parse(String parameter, String value, Set<String> supported) {
         int min = 0;
         int max = KNOWN.size() - 1;
         Set<Integer> excluded = new LinkedHashSet<>();

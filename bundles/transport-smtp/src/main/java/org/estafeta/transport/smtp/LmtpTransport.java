@@ -7,6 +7,7 @@ import org.estafeta.api.transport.DeliveryRequest;
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.api.transport.Transport;
 import org.estafeta.dns.DnsResolver;
+import org.estafeta.tables.TableService;
 import org.estafeta.transport.smtp.internal.SmtpClient;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -24,8 +25,8 @@ public final class LmtpTransport implements Transport {
     private final SmtpClient client;
 
     @Activate
-    public LmtpTransport(@Reference DnsResolver resolver) {
-        this.client = new SmtpClient(true, resolver, LoggerFactory.getLogger("lmtp"));
+    public LmtpTransport(@Reference DnsResolver resolver, @Reference TableService tables) {
+        this.client = new SmtpClient(true, resolver, tables, LoggerFactory.getLogger("lmtp"));
     }
 
     @Deactivate

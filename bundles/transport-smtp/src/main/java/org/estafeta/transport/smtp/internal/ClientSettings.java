@@ -19,7 +19,7 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
         String bindAddress6, int mxAddressLimit, int mxSessionLimit, boolean skip5xxGreeting, boolean neverEhlo,
         int lineLengthLimit, Duration reuseTimeLimit, boolean cacheOnDemand, Duration cacheTimeLimit,
         String addressPreference, boolean deferIfNoMxAddress, boolean dnsLookup, boolean nativeLookup,
-        List<String> fallbackRelays, String inetProtocols, String relayhost) {
+        List<String> fallbackRelays, String inetProtocols, String relayhost, TlsSettings tls) {
 
     /** Postfix's defaults, for names the registry may not list (most lmtp_* ones). */
     static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -34,7 +34,14 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
             Map.entry("connection_cache_on_demand", "yes"), Map.entry("connection_cache_time_limit", "2s"),
             Map.entry("address_preference", "any"), Map.entry("defer_if_no_mx_address_found", "no"),
             Map.entry("host_lookup", "dns"), Map.entry("fallback_relay", ""),
-            Map.entry("lhlo_timeout", "300s"));
+            Map.entry("lhlo_timeout", "300s"),
+            Map.entry("tls_security_level", ""), Map.entry("use_tls", "no"), Map.entry("enforce_tls", "no"),
+            Map.entry("tls_enforce_peername", "yes"), Map.entry("tls_CAfile", ""), Map.entry("tls_CApath", ""),
+            Map.entry("tls_cert_file", ""), Map.entry("tls_key_file", ""), Map.entry("tls_protocols", ">=TLSv1"),
+            Map.entry("tls_mandatory_protocols", ">=TLSv1"), Map.entry("tls_loglevel", "0"),
+            Map.entry("tls_policy_maps", ""), Map.entry("tls_verify_cert_match", "hostname"),
+            Map.entry("tls_secure_cert_match", "nexthop, dot-nexthop"), Map.entry("starttls_timeout", "300s"),
+            Map.entry("tls_session_cache_database", ""), Map.entry("tls_session_cache_timeout", "3600s"));
 
     static ClientSettings from(PluginContext ctx, boolean lmtp) {
         String p = lmtp ? "lmtp_" : "smtp_";
@@ -66,7 +73,7 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
                 r.time("connection_cache_time_limit"), pref, r.bool("defer_if_no_mx_address_found"), dns,
                 nativeLookup, ConfigValues.list(r.text("fallback_relay")),
                 ctx.parameter("inet_protocols").filter(s -> !s.isBlank()).orElse("all").toLowerCase(Locale.ROOT),
-                ctx.parameter("relayhost").orElse("").strip());
+                ctx.parameter("relayhost").orElse("").strip(), TlsSettings.from(p, r::text));
     }
 
     /** Whether IPv4 addresses may be used ({@code inet_protocols}). */

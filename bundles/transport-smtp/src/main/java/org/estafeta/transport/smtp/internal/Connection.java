@@ -25,6 +25,10 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.ssl.SslHandler;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
 
 /**
  * One SMTP/LMTP connection, used from one delivery thread at a time: Netty does the I/O on its event loop, the
@@ -41,6 +45,7 @@ final class Connection {
     final HostFinder.Target target;
     private final Channel channel;
     private final BlockingQueue<Object> replies;
+    private final ReplyReader reader;
     final long createdNanos = System.nanoTime();
 
     // what EHLO/LHLO announced; kept with the connection for reuse from the cache
@@ -49,6 +54,11 @@ final class Connection {
     boolean dsn;
     boolean eightBitMime;
     boolean smtputf8;
+    boolean startTls;
+    /** The TLS session after STARTTLS, else null (plain text); kept with the connection for reuse. */
+    SSLSession tls;
+    /** Whether the server certificate satisfied smtp_tls_security_level verify or secure. */
+    boolean verified;
     /** 0: SIZE not announced; -1: announced without a limit; else the limit. */
     long sizeLimit;
     int reuseCount;
@@ -80,6 +90,7 @@ final class Connection {
         this.target = target;
         this.channel = channel;
         this.replies = replies;
+        this.reader = channel.pipeline().get(ReplyReader.class);
     }
 
     /**
@@ -178,6 +189,58 @@ final class Connection {
         return (Response) r;
     }
 
+    /**
+     * Sends STARTTLS. Reading stops after its reply: whatever the server sends after it in plain text is
+     * discarded, so that nothing injected before the TLS handshake is taken as a reply.
+     */
+    void sendStartTls() {
+        reader.stopAfterReply = true;
+        send("STARTTLS");
+    }
+
+    /** After a STARTTLS reply that was not 2xx: read plain text again. */
+    void resumePlain() throws InterruptedException {
+        channel.eventLoop().submit(() -> reader.discarding = false).await();
+    }
+
+    /**
+     * After a 2xx STARTTLS reply: the TLS handshake with {@code engine}, at most {@code timeout}. The line decoder
+     * is replaced (bytes it held are dropped), and from then on only decrypted data is read.
+     *
+     * @return the TLS session
+     * @throws SessionException when the pipeline could not be changed (the connection is gone)
+     * @throws javax.net.ssl.SSLException when the handshake failed or timed out (the connection is then closed)
+     */
+    SSLSession handshake(SSLEngine engine, Duration timeout, String where)
+            throws SessionException, InterruptedException, javax.net.ssl.SSLException {
+        SslHandler ssl = new SslHandler(engine);
+        ssl.setHandshakeTimeoutMillis(timeout.toMillis());
+        io.netty.util.concurrent.Future<?> installed = channel.eventLoop().submit(() -> {
+            channel.pipeline().replace(LineBasedFrameDecoder.class, "lines", new LineBasedFrameDecoder(MAX_LINE, true, false));
+            replies.removeIf(r -> r != EOF);
+            channel.pipeline().addFirst("tls", ssl);
+            reader.discarding = false;
+        });
+        if (!installed.await(timeout.toMillis()) || !installed.isSuccess()) {
+            throw new SessionException(false, where);
+        }
+        io.netty.util.concurrent.Future<Channel> done = ssl.handshakeFuture();
+        if (!done.await(timeout.toMillis() + 1000)) {
+            channel.close();
+            throw new javax.net.ssl.SSLHandshakeException("handshake timed out");
+        }
+        if (!done.isSuccess()) {
+            channel.close();
+            Throwable t = done.cause();
+            if (t instanceof javax.net.ssl.SSLException e) {
+                throw e;
+            }
+            throw new javax.net.ssl.SSLHandshakeException(String.valueOf(t));
+        }
+        tls = engine.getSession();
+        return tls;
+    }
+
     /** Sends QUIT without waiting for the reply (Postfix's smtp_skip_quit_response), then closes. */
     void quit(Duration timeout) {
         if (channel.isActive()) {
@@ -197,6 +260,10 @@ final class Connection {
     private static final class ReplyReader extends SimpleChannelInboundHandler<ByteBuf> {
         private final BlockingQueue<Object> replies;
         private final List<String> lines = new ArrayList<>();
+        /** Set before STARTTLS: after the next complete reply, {@link #discarding} starts. */
+        volatile boolean stopAfterReply;
+        /** Between the STARTTLS reply and the TLS handshake (or the return to plain text): input is dropped. */
+        volatile boolean discarding;
 
         ReplyReader(BlockingQueue<Object> replies) {
             this.replies = replies;
@@ -204,6 +271,9 @@ final class Connection {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+            if (discarding) {
+                return;
+            }
             String line = msg.toString(StandardCharsets.ISO_8859_1);
             if (line.endsWith("\r")) {
                 line = line.substring(0, line.length() - 1);
@@ -212,6 +282,10 @@ final class Connection {
             if (!Response.continues(line)) {
                 replies.offer(Response.of(List.copyOf(lines)));
                 lines.clear();
+                if (stopAfterReply) {
+                    stopAfterReply = false;
+                    discarding = true;
+                }
             }
         }
 

@@ -17,10 +17,18 @@ import org.estafeta.api.message.Reply;
 import org.estafeta.api.transport.DeliveryRequest;
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.config.ConfigValues;
+import org.estafeta.tables.TableService;
+import org.estafeta.tls.TlsException;
 import org.estafeta.transport.smtp.internal.Connection.ConnectFailure;
 import org.estafeta.transport.smtp.internal.Connection.SessionException;
 import org.estafeta.transport.smtp.internal.HostFinder.Target;
 import org.slf4j.Logger;
+
+import java.security.cert.X509Certificate;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
@@ -55,9 +63,20 @@ final class Delivery {
     private boolean finalServer;
     private String nexthopText;
     private int bestPreference;
+    private final TableService tables;
+    private final TlsContexts contexts;
+    /** The next hop being tried and its TLS policy. */
+    private NextHop hop;
+    private TlsSettings.Policy policy;
+    /** Set when a handshake failed at level may: the same address is tried again without TLS. */
+    private boolean retryPlain;
+    /** The session is that retry. */
+    private boolean plainOnly;
 
     Delivery(DeliveryRequest request, ClientSettings settings, EventLoopGroup group, ConnectionCache cache,
-            HostFinder finder, Logger log) {
+            HostFinder finder, Logger log, TableService tables, TlsContexts contexts) {
+        this.tables = tables;
+        this.contexts = contexts;
         this.request = request;
         this.settings = settings;
         this.group = group;
@@ -151,6 +170,13 @@ final class Delivery {
                     + hop.text());
             return false;
         }
+        this.hop = hop;
+        policy = settings.tls().policy(hop, tables, log);
+        if (policy.invalid() != null) {
+            why = policy.invalid();
+            log.warn("TLS policy lookup error for {}: {}", hop.text(), why.text());
+            return false;
+        }
         HostFinder.Found found = finder.find(hop);
         List<Target> targets = found.targets();
         if (found.why() != null && targets.isEmpty()) {
@@ -186,7 +212,21 @@ final class Delivery {
                 continue;
             }
             finalServer = finalNexthop && last;
-            if (session(c, true) && limitReached(++sessCount, settings.mxSessionLimit())) {
+            boolean done = session(c, true);
+            if (retryPlain) {
+                // smtp_connect.c's RETRY_AS_PLAINTEXT: the same address again, without TLS, not counted
+                retryPlain = false;
+                c = connect(t);
+                if (c != null) {
+                    plainOnly = true;
+                    try {
+                        done = session(c, true);
+                    } finally {
+                        plainOnly = false;
+                    }
+                }
+            }
+            if (done && limitReached(++sessCount, settings.mxSessionLimit())) {
                 last = true;
             }
             if (last) {
@@ -204,6 +244,10 @@ final class Delivery {
     private Connection fromCache() throws InterruptedException {
         Connection c = cache.take(cacheKey, settings.reuseTimeLimit(), settings.quitTimeout());
         if (c == null) {
+            return null;
+        }
+        if (policy.level().required() && c.tls == null || policy.level().mustMatch() && !c.verified) {
+            c.quit(settings.quitTimeout()); // a plain or unverified connection: not for this policy
             return null;
         }
         try {
@@ -336,10 +380,103 @@ final class Delivery {
                 }
             }
         }
-        if (c.esmtp) {
-            return features(c, r, loopDetect);
+        if (c.esmtp && !features(c, r, loopDetect)) {
+            return false;
         }
-        return true;
+        return startTls(c, loopDetect);
+    }
+
+    /**
+     * STARTTLS as smtp_proto.c decides it, then EHLO/LHLO again over TLS. False after a failure that was
+     * reported, or when {@link #retryPlain} was set.
+     */
+    private boolean startTls(Connection c, boolean loopDetect) throws SessionException, InterruptedException {
+        TlsLevel level = plainOnly ? TlsLevel.NONE : policy.level();
+        Target t = c.target;
+        if (level == TlsLevel.NONE) {
+            return true;
+        }
+        if (!c.startTls) {
+            if (level.required()) {
+                bulkFail(Why.local("4.7.4", "TLS is required, but was not offered by host " + t.namaddr()), t);
+                return false;
+            }
+            return true;
+        }
+        SSLEngine engine;
+        try {
+            engine = TlsContexts.engine(contexts.context(settings.tls()), t, policy);
+        } catch (TlsException | IllegalArgumentException e) {
+            log.warn("{}", e.getMessage());
+            if (level.required()) {
+                bulkFail(Why.local("4.7.5", "TLS is required, but our TLS engine is unavailable"), t);
+                return false;
+            }
+            return true;
+        }
+        c.sendStartTls();
+        Response r = c.read(settings.tls().starttlsTimeout(), "receiving the STARTTLS response");
+        if (!r.isPositive()) {
+            c.resumePlain();
+            if (level.required()) {
+                bulkFail(Why.remote(r, "TLS is required, but host " + t.namaddr() + " refused to start TLS: "
+                        + r.text()), t);
+                return false;
+            }
+            return true;
+        }
+        SSLSession s;
+        try {
+            s = c.handshake(engine, settings.tls().starttlsTimeout(), "performing the TLS handshake");
+        } catch (SSLException e) {
+            log.info("SSL_connect error to {}: {}", t.namaddrport(), e.getMessage());
+            if (level == TlsLevel.MAY) {
+                log.info("{}: Cannot start TLS: handshake failure; trying {} again without TLS",
+                        request.envelope().queueId(), t.namaddrport());
+                retryPlain = true;
+                return false;
+            }
+            bulkFail(Why.local("4.7.5", "Cannot start TLS: handshake failure"), t);
+            return false;
+        }
+        X509Certificate peer = TlsContexts.peer(s);
+        boolean trusted = peer != null && TlsContexts.trusted(s);
+        c.verified = trusted && level.mustMatch() && TlsContexts.matches(peer, matchNames(t));
+        if (settings.tls().loglevel() >= 1) {
+            int bits = s.getCipherSuite().contains("_128_") ? 128 : 256;
+            log.info("{} TLS connection established to {}: {} with cipher {} ({}/{} bits)",
+                    peer == null ? "Anonymous" : c.verified ? "Verified" : trusted ? "Trusted" : "Untrusted",
+                    t.namaddrport(), s.getProtocol(), s.getCipherSuite(), bits, bits);
+        }
+        if (level.mustMatch() && !c.verified) {
+            bulkFail(Why.local("4.7.5", "Server certificate not verified"), t);
+            return false;
+        }
+        // the features of the plain-text EHLO are forgotten; only the reply over TLS counts
+        c.pipelining = c.dsn = c.eightBitMime = c.smtputf8 = c.startTls = false;
+        c.sizeLimit = 0;
+        String hello = settings.lmtp() ? "LHLO" : "EHLO";
+        c.send(hello + " " + settings.heloName());
+        r = c.read(settings.heloTimeout(), "performing the " + hello + " handshake");
+        if (!r.isPositive()) {
+            bulkFail(Why.remote(r, refused(t, r)), t);
+            return false;
+        }
+        return features(c, r, loopDetect);
+    }
+
+    /** The names of the policy's match list: {@code hostname}, {@code nexthop}, {@code dot-nexthop}, or literal. */
+    private List<String> matchNames(Target t) {
+        List<String> names = new ArrayList<>();
+        for (String m : policy.match()) {
+            switch (m.toLowerCase(Locale.ROOT)) {
+                case "hostname" -> names.add(t.host());
+                case "nexthop" -> names.add(hop.host());
+                case "dot-nexthop" -> names.add("." + hop.host());
+                default -> names.add(m);
+            }
+        }
+        return names;
     }
 
     private static String refused(Target t, Response r) {
@@ -369,6 +506,7 @@ final class Delivery {
                 case "8BITMIME" -> c.eightBitMime = true;
                 case "DSN" -> c.dsn = true;
                 case "SMTPUTF8" -> c.smtputf8 = true;
+                case "STARTTLS" -> c.startTls = c.tls == null;
                 case "SIZE" -> {
                     c.sizeLimit = -1;
                     if (w.length > 1) {

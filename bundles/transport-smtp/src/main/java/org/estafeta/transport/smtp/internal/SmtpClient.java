@@ -8,6 +8,7 @@ import org.estafeta.api.plugin.PluginContext;
 import org.estafeta.api.transport.DeliveryRequest;
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.dns.DnsResolver;
+import org.estafeta.tables.TableService;
 import org.slf4j.Logger;
 
 import io.netty.channel.EventLoopGroup;
@@ -24,6 +25,9 @@ public final class SmtpClient {
     private final Logger log;
     private final EventLoopGroup group;
     private final ConnectionCache cache = new ConnectionCache();
+    private final TlsContexts contexts = new TlsContexts();
+    private final TableService tables;
+    private final java.util.concurrent.atomic.AtomicBoolean sessionCacheNoted = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile DnsResolver resolver;
     private volatile boolean closed;
 
@@ -32,6 +36,14 @@ public final class SmtpClient {
      * @param log the logger named {@code smtp} or {@code lmtp}
      */
     public SmtpClient(boolean lmtp, DnsResolver resolver, Logger log) {
+        this(lmtp, resolver, null, log);
+    }
+
+    /**
+     * @param tables opens {@code *_tls_policy_maps}; null: a policy table makes TLS policy lookups fail
+     */
+    public SmtpClient(boolean lmtp, DnsResolver resolver, TableService tables, Logger log) {
+        this.tables = tables;
         this.lmtp = lmtp;
         this.resolver = resolver;
         this.log = log;
@@ -51,8 +63,13 @@ public final class SmtpClient {
         if (closed) {
             return all(request, new Reply(451, "4.3.0", "mail transport unavailable"));
         }
+        String sessionCache = settings.tls().sessionCache();
+        if (!sessionCache.isEmpty() && sessionCacheNoted.compareAndSet(false, true)) {
+            log.info("{}tls_session_cache_database = {}: TLS sessions are cached in memory only, "
+                    + "for {}tls_session_cache_timeout", settings.tls().prefix(), sessionCache, settings.tls().prefix());
+        }
         HostFinder finder = new HostFinder(resolver, settings, log);
-        return new Delivery(request, settings, group, cache, finder, log).run();
+        return new Delivery(request, settings, group, cache, finder, log, tables, contexts).run();
     }
 
     private static List<RecipientResult> all(DeliveryRequest request, Reply reply) {

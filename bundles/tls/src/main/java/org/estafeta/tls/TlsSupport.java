@@ -1,0 +1,52 @@
+package org.estafeta.tls;
+
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Set;
+
+import org.estafeta.tls.internal.KeyMaterial;
+import org.estafeta.tls.internal.Protocols;
+
+/**
+ * What the server side reads, for other TLS users (the smtp client): PEM keys and certificates read with
+ * BouncyCastle, and Postfix's protocol lists. Errors name the parameter and the file, as for smtpd.
+ */
+public final class TlsSupport {
+    private TlsSupport() {
+    }
+
+    /**
+     * A PKCS#12 key store (empty password, alias {@code key}) with the private key of {@code keyFile} and the
+     * certificate chain of {@code certFile} (the same file may be named twice); RSA or ECDSA, unencrypted.
+     */
+    public static KeyStore keyStore(String certParameter, Path certFile, String keyParameter, Path keyFile)
+            throws TlsException {
+        KeyMaterial m = KeyMaterial.fromFiles(certParameter, certFile, keyParameter, keyFile);
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("key", m.key(), new char[0], m.chain().toArray(X509Certificate[]::new));
+            return store;
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new TlsException(keyParameter + ": cannot use " + keyFile + ": " + e, e);
+        }
+    }
+
+    /** Every certificate of a PEM file; text around the blocks is ignored. */
+    public static List<X509Certificate> certificates(String parameter, Path file) throws TlsException {
+        return KeyMaterial.read(parameter, file).certificates();
+    }
+
+    /**
+     * The JSSE protocol names a Postfix protocol list ({@code >=TLSv1.2}, {@code !SSLv2, !SSLv3}) allows, among
+     * {@code supported}, oldest first.
+     *
+     * @throws IllegalArgumentException naming {@code parameter} for a bad name or an empty result
+     */
+    public static List<String> protocols(String parameter, String value, Set<String> supported) {
+        return Protocols.parse(parameter, value, supported);
+    }
+}
