@@ -54,6 +54,7 @@ public final class ProcessRunner {
             pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly); // a script's children too
                 p.destroyForcibly();
                 throw new AssertionError(command + " did not finish in " + timeoutSeconds + "s; output so far:\n"
                         + Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8));
