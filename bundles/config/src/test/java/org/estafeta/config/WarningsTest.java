@@ -24,7 +24,8 @@ class WarningsTest {
             "smtpd_recipient_restrictions", "smtpd_use_tls", "smtpd_tls_key_file", "smtpd_tls_cert_file",
             "local_destination_concurrency_limit", "default_destination_concurrency_limit", "notify_classes",
             "transport_maps", "disable_dns_lookups", "maximal_queue_lifetime", "header_checks", "body_checks", "content_filter",
-            "alias_maps", "alias_database", "mailbox_size_limit", "local_recipient_maps");
+            "alias_maps", "alias_database", "mailbox_size_limit", "local_recipient_maps", "smtp_use_tls",
+            "smtp_tls_key_file", "smtp_tls_cert_file", "smtp_tls_CAfile", "smtp_tls_session_cache_database");
 
     @Test
     void tutorialMainCfParsesAndEveryUnsupportedParameterIsNamed() throws Exception {

@@ -366,14 +366,20 @@ public final class FileQueueStore implements QueueStore {
         }
     }
 
+    /**
+     * The queue manager's moves between queues are not followed by a directory fsync, as in Postfix: a crash can
+     * only undo the rename, and then the message is found in its previous queue and delivered (again) — at least
+     * once, never lost. The one fsync that the promise needs is the commit's, before the 250.
+     */
     @Override
     public boolean move(QueueName from, String id, QueueName to) throws IOException {
-        return new QueueAdmin(directory).move(from, id, to);
+        return new QueueAdmin(directory).move(from, id, to, false);
     }
 
+    /** Removal of delivered mail, without a directory fsync: a crash can only bring it back for another delivery. */
     @Override
     public boolean delete(QueueName queue, String id) throws IOException {
-        boolean removed = new QueueAdmin(directory).delete(queue, id);
+        boolean removed = new QueueAdmin(directory).delete(queue, id, false);
         if (removed && QueueId.isValid(id)) {
             Files.deleteIfExists(directory.resolve(DEFER_DIRECTORY).resolve(id));
         }

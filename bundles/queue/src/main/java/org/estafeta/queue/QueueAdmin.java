@@ -132,6 +132,11 @@ public final class QueueAdmin {
 
     /** Removes {@code id} from {@code queue}; false when it was not there (lost a race, or never was). */
     public boolean delete(QueueName queue, String id) throws IOException {
+        return delete(queue, id, true);
+    }
+
+    /** {@link #delete}, with the directory fsync optional (the queue manager's path: see FileQueueStore#delete). */
+    boolean delete(QueueName queue, String id, boolean durable) throws IOException {
         if (!QueueId.isValid(id)) {
             return false;
         }
@@ -141,7 +146,9 @@ public final class QueueAdmin {
         } catch (NoSuchFileException e) {
             return false;
         }
-        FileQueueStore.fsyncDirectory(f.getParent());
+        if (durable) {
+            FileQueueStore.fsyncDirectory(f.getParent());
+        }
         return true;
     }
 
@@ -150,6 +157,11 @@ public final class QueueAdmin {
      * when it was not in {@code from}. Refuses to replace a file of the same name in {@code to}.
      */
     public boolean move(QueueName from, String id, QueueName to) throws IOException {
+        return move(from, id, to, true);
+    }
+
+    /** {@link #move}, with the directory fsync optional (the queue manager's path: see FileQueueStore#move). */
+    boolean move(QueueName from, String id, QueueName to, boolean durable) throws IOException {
         if (!QueueId.isValid(id)) {
             return false;
         }
@@ -170,7 +182,9 @@ public final class QueueAdmin {
         } catch (NoSuchFileException e) {
             return false;
         }
-        FileQueueStore.fsyncDirectory(dst.getParent());
+        if (durable) {
+            FileQueueStore.fsyncDirectory(dst.getParent());
+        }
         return true;
     }
 

@@ -27,8 +27,9 @@ public interface QueueStore {
     QueuedMessage read(QueueName queue, String id) throws IOException;
 
     /**
-     * Moves a committed file from {@code from} to {@code to} by one atomic rename and fsyncs the target directory;
-     * false when it was not in {@code from} (someone else moved or removed it).
+     * Moves a committed file from {@code from} to {@code to} by one atomic rename; false when it was not in
+     * {@code from} (someone else moved or removed it). Not followed by a directory fsync: after a crash the file may
+     * be found in {@code from} again, which only means another delivery attempt.
      */
     boolean move(QueueName from, String id, QueueName to) throws IOException;
 

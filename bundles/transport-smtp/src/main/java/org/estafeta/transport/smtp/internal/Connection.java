@@ -208,11 +208,10 @@ final class Connection {
      * is replaced (bytes it held are dropped), and from then on only decrypted data is read.
      *
      * @return the TLS session
-     * @throws SessionException when the pipeline could not be changed (the connection is gone)
-     * @throws javax.net.ssl.SSLException when the handshake failed or timed out (the connection is then closed)
+     * @throws javax.net.ssl.SSLException when the handshake failed, timed out, or the server went away (the
+     *         connection is then closed)
      */
-    SSLSession handshake(SSLEngine engine, Duration timeout, String where)
-            throws SessionException, InterruptedException, javax.net.ssl.SSLException {
+    SSLSession handshake(SSLEngine engine, Duration timeout) throws InterruptedException, javax.net.ssl.SSLException {
         SslHandler ssl = new SslHandler(engine);
         ssl.setHandshakeTimeoutMillis(timeout.toMillis());
         io.netty.util.concurrent.Future<?> installed = channel.eventLoop().submit(() -> {
@@ -222,7 +221,8 @@ final class Connection {
             reader.discarding = false;
         });
         if (!installed.await(timeout.toMillis()) || !installed.isSuccess()) {
-            throw new SessionException(false, where);
+            channel.close();
+            throw new javax.net.ssl.SSLHandshakeException("lost connection before the handshake");
         }
         io.netty.util.concurrent.Future<Channel> done = ssl.handshakeFuture();
         if (!done.await(timeout.toMillis() + 1000)) {
@@ -280,12 +280,13 @@ final class Connection {
             }
             lines.add(line);
             if (!Response.continues(line)) {
-                replies.offer(Response.of(List.copyOf(lines)));
-                lines.clear();
+                // decided before the reply is handed over: the reader may send STARTTLS as soon as it has it
                 if (stopAfterReply) {
                     stopAfterReply = false;
                     discarding = true;
                 }
+                replies.offer(Response.of(List.copyOf(lines)));
+                lines.clear();
             }
         }
 

@@ -427,7 +427,7 @@ final class Delivery {
         }
         SSLSession s;
         try {
-            s = c.handshake(engine, settings.tls().starttlsTimeout(), "performing the TLS handshake");
+            s = c.handshake(engine, settings.tls().starttlsTimeout());
         } catch (SSLException e) {
             log.info("SSL_connect error to {}: {}", t.namaddrport(), e.getMessage());
             if (level == TlsLevel.MAY) {

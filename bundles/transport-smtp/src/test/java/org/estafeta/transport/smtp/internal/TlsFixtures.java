@@ -66,7 +66,7 @@ final class TlsFixtures {
         /** Writes the chain to {@code cert} and the key to {@code keyFile} as PEM. */
         void write(Path cert, Path keyFile) throws IOException {
             Files.writeString(cert, pem(chain.toArray()));
-            Files.writeString(keyFile, pem(key));
+            Files.writeString(keyFile, pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null)));
         }
     }
 
