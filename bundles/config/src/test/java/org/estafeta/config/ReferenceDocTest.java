@@ -22,7 +22,7 @@ class ReferenceDocTest {
         Matcher row = Pattern.compile("(?m)^\\| ([^|]*`[^|]*) \\|").matcher(Files.readString(doc));
         Set<String> documented = new java.util.HashSet<>();
         while (row.find()) {
-            Matcher name = Pattern.compile("`([a-z0-9_]+)`").matcher(row.group(1));
+            Matcher name = Pattern.compile("`([A-Za-z0-9_]+)`").matcher(row.group(1));
             while (name.find()) {
                 documented.add(name.group(1));
             }

@@ -80,7 +80,7 @@ class SmtpClientTest {
                     + "<later@example.com>: Recipient address rejected: Greylisted (in reply to RCPT TO command)",
                     relay);
             assertEquals(List.of("MAIL FROM:<sender@example.org>", "RCPT TO:<good@example.com>",
-                    "RCPT TO:<bad@example.com>", "RCPT TO:<later@example.com>", "DATA"), s.lines.subList(1, 6));
+                    "RCPT TO:<bad@example.com>", "RCPT TO:<later@example.com>", "DATA"), linesCopy(s).subList(1, 6));
         }
     }
 
@@ -413,5 +413,12 @@ class SmtpClientTest {
         assertResult(r.get(0), Status.DEFERRED, 451, "4.3.5", "Server configuration error", "none");
         assertTrue(log.lines().contains("WARN parameter smtp_helo_timeout: bad time value or unit: soon"),
                 log.lines().toString());
+    }
+
+    /** The server thread may still be adding lines (QUIT, RSET): compare a copy taken under the list's lock. */
+    private static List<String> linesCopy(ScriptedServer s) {
+        synchronized (s.lines) {
+            return new java.util.ArrayList<>(s.lines);
+        }
     }
 }
