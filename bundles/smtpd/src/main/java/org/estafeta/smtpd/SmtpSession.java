@@ -1353,7 +1353,15 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             fail(cmd, "501 Error: invalid parameter syntax");
             return;
         }
-        // The queue run itself comes with the queue issue; Postfix's reply once the flush service took the request.
+        // Postfix hands the site to its flush service; Estafeta has no per-site logs (fast_flush_domains): every
+        // deferred message becomes due, the site's among them. Without a queue manager bundle, Postfix's reply for
+        // a flush service it cannot reach.
+        org.estafeta.queue.QueueFlush flush = services.queueFlush();
+        if (flush == null) {
+            fail(cmd, "458 Unable to queue messages");
+            return;
+        }
+        flush.flushAll(); // false while no qmgr entry runs: the request is taken, as Postfix's flush service takes it
         reply("250 Queuing started");
         done(cmd, true);
     }

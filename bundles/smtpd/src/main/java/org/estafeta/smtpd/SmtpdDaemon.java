@@ -57,6 +57,15 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile TlsService tls;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.estafeta.queue.QueueFlush queueFlush;
+
+    @Override
+    public org.estafeta.queue.QueueFlush queueFlush() {
+        return queueFlush;
+    }
+
     private volatile ExecutorService workers;
 
     /** How long {@link DaemonInstance#stop()} waits for open sessions to end. */

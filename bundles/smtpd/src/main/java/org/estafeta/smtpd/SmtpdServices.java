@@ -23,6 +23,11 @@ interface SmtpdServices {
     /** The bounded pool for blocking work (Cleanup's disk I/O). */
     Executor workers();
 
+    /** The queue manager's flush for ETRN, or null when no qmgr bundle is active ({@code 458}). */
+    default org.estafeta.queue.QueueFlush queueFlush() {
+        return null;
+    }
+
     /** Nothing at all: no cleanup, no DNS, no restrictions; blocking work runs on the caller. */
     SmtpdServices NONE = new SmtpdServices() {
         @Override

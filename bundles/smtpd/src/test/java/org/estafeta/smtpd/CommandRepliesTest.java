@@ -119,6 +119,28 @@ class CommandRepliesTest {
     }
 
     @Test
+    void etrnAsksTheQueueManagerToFlushOr458WithoutOne() {
+        open();
+        h.ask("EHLO c.example\r\n");
+        assertEquals("458 Unable to queue messages\r\n", h.ask("ETRN example.org\r\n"));
+        java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
+        h.queueFlush = new org.estafeta.queue.QueueFlush() {
+            @Override
+            public boolean flushAll() {
+                flushes.incrementAndGet();
+                return true;
+            }
+
+            @Override
+            public boolean flush(String queueId) {
+                return true;
+            }
+        };
+        assertEquals("250 Queuing started\r\n", h.ask("ETRN @example.org\r\n"));
+        assertEquals(1, flushes.get());
+    }
+
+    @Test
     void recipientLimitAnswers452AndCountsOvershootAsErrors() {
         open("smtpd_recipient_limit", "2", "smtpd_recipient_overshoot_limit", "1");
         h.ask("EHLO c.example\r\n");

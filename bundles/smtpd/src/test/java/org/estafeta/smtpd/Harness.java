@@ -47,6 +47,8 @@ final class Harness implements SmtpdServices, AutoCloseable {
     SmtpdSettings settings;
     FakeSnapshot config;
     String clientIp = "192.0.2.10";
+    /** The queue manager's flush ETRN uses; null: none installed. */
+    org.estafeta.queue.QueueFlush queueFlush;
     /** The TLS service STARTTLS uses; null: none installed. */
     org.estafeta.tls.TlsService tls;
 
@@ -67,6 +69,11 @@ final class Harness implements SmtpdServices, AutoCloseable {
     @Override
     public RestrictionEngine restrictions() {
         return engine;
+    }
+
+    @Override
+    public org.estafeta.queue.QueueFlush queueFlush() {
+        return queueFlush;
     }
 
     @Override
