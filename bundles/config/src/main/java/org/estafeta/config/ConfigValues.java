@@ -58,14 +58,38 @@ public final class ConfigValues {
         };
     }
 
-    /** A list split on white space and commas, as Postfix splits lists; empty pieces dropped. */
+    /**
+     * A list split as Postfix's mystrtokq() splits list parameters: on white space and commas, with {@code { }}
+     * keeping one element together, braces included ({@code inline:{ a=b, c=d }}, {@code static:{ text }});
+     * empty pieces dropped. Every core bundle splits lists with this one method.
+     */
     public static List<String> list(String value) {
         List<String> out = new ArrayList<>();
-        for (String s : value.split("[, \t\r\n]+")) {
-            if (!s.isEmpty()) {
-                out.add(s);
+        int n = value.length();
+        int i = 0;
+        while (i < n) {
+            while (i < n && isListSeparator(value.charAt(i))) {
+                i++;
+            }
+            int start = i;
+            int level = 0;
+            while (i < n && (level > 0 || !isListSeparator(value.charAt(i)))) {
+                char c = value.charAt(i);
+                if (c == '{') {
+                    level++;
+                } else if (c == '}' && level > 0) {
+                    level--;
+                }
+                i++;
+            }
+            if (i > start) {
+                out.add(value.substring(start, i));
             }
         }
         return List.copyOf(out);
+    }
+
+    private static boolean isListSeparator(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',';
     }
 }

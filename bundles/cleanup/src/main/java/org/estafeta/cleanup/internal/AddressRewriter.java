@@ -359,26 +359,7 @@ final class AddressRewriter implements AutoCloseable {
          * element together ({@code inline:{ a=b, c=d }}).
          */
         List<String> list(String parameter) {
-            String value = config.get(parameter).orElse("");
-            List<String> out = new ArrayList<>();
-            StringBuilder w = new StringBuilder();
-            int level = 0;
-            for (int i = 0; i < value.length(); i++) {
-                char c = value.charAt(i);
-                if (level == 0 && (c == ',' || Character.isWhitespace(c))) {
-                    if (!w.isEmpty()) {
-                        out.add(w.toString());
-                        w.setLength(0);
-                    }
-                    continue;
-                }
-                level += c == '{' ? 1 : c == '}' && level > 0 ? -1 : 0;
-                w.append(c);
-            }
-            if (!w.isEmpty()) {
-                out.add(w.toString());
-            }
-            return out;
+            return org.estafeta.config.ConfigValues.list(config.get(parameter).orElse(""));
         }
 
         /** Whether {@code propagate_unmatched_extensions} names {@code what} ({@code canonical}, {@code virtual}). */

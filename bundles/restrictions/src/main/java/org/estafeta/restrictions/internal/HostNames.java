@@ -146,33 +146,6 @@ final class HostNames {
      * separators, {@code { }} grouping one element; the braces are kept as Postfix keeps them).
      */
     static List<String> splitList(String value) {
-        List<String> out = new ArrayList<>();
-        int n = value.length();
-        int i = 0;
-        while (i < n) {
-            while (i < n && isSep(value.charAt(i))) {
-                i++;
-            }
-            if (i >= n) {
-                break;
-            }
-            int start = i;
-            int level = 0;
-            while (i < n && (level > 0 || !isSep(value.charAt(i)))) {
-                char c = value.charAt(i);
-                if (c == '{') {
-                    level++;
-                } else if (c == '}' && level > 0) {
-                    level--;
-                }
-                i++;
-            }
-            out.add(value.substring(start, i));
-        }
-        return out;
-    }
-
-    private static boolean isSep(char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',';
+        return org.estafeta.config.ConfigValues.list(value);
     }
 }

@@ -150,32 +150,6 @@ final class DomainList {
      * together ({@code inline:{ a=b, c=d }}).
      */
     static List<String> split(String value) {
-        List<String> out = new ArrayList<>();
-        int i = 0;
-        int n = value.length();
-        while (i < n) {
-            while (i < n && isSeparator(value.charAt(i))) {
-                i++;
-            }
-            int start = i;
-            int level = 0;
-            while (i < n && (level > 0 || !isSeparator(value.charAt(i)))) {
-                char c = value.charAt(i);
-                if (c == '{') {
-                    level++;
-                } else if (c == '}' && level > 0) {
-                    level--;
-                }
-                i++;
-            }
-            if (i > start) {
-                out.add(value.substring(start, i));
-            }
-        }
-        return out;
-    }
-
-    private static boolean isSeparator(char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',';
+        return org.estafeta.config.ConfigValues.list(value);
     }
 }
