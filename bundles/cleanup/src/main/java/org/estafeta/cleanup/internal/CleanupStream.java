@@ -48,6 +48,10 @@ final class CleanupStream implements Cleanup.Stream {
     private final List<byte[]> partHeaderRaw = new ArrayList<>();
     private final StringBuilder partHeader = new StringBuilder();
     private String partBoundary;
+    /** The part being read is a message/rfc822 attachment: its body starts with the attached message's headers. */
+    private boolean partIsMessage;
+    /** The header block being read is an attached message's (nested_header_checks), not a MIME part's. */
+    private boolean nested;
     private long partBytes;
     /** The current line while in the header section (bounded). */
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
@@ -253,6 +257,8 @@ final class CleanupStream implements Cleanup.Stream {
                     while (!boundaries.peek().equals(b)) {
                         boundaries.pop();
                     }
+                    nested = false;
+                    partIsMessage = false;
                     if (text.endsWith("--") && text.length() == b.length() + 4) {
                         boundaries.pop();
                         inPartHeaders = false;
@@ -269,10 +275,16 @@ final class CleanupStream implements Cleanup.Stream {
         if (inPartHeaders) {
             if (text.isEmpty()) {
                 flushPartHeader();
-                inPartHeaders = false;
                 if (partBoundary != null) {
                     boundaries.push(partBoundary);
                     partBoundary = null;
+                }
+                if (partIsMessage && !nested) {
+                    nested = true; // the attached message's own headers follow
+                    partIsMessage = false;
+                } else {
+                    inPartHeaders = false;
+                    nested = false;
                 }
                 emit(raw);
                 return;
@@ -306,10 +318,15 @@ final class CleanupStream implements Cleanup.Stream {
         String text = partHeader.toString();
         partHeaderRaw.clear();
         partHeader.setLength(0);
+        boolean mimeHeader = text.regionMatches(true, 0, "Content-", 0, 8);
         if (text.regionMatches(true, 0, "Content-Type:", 0, 13)) {
             partBoundary = boundary(text.substring(13));
+            partIsMessage = !nested && text.substring(13).strip().toLowerCase(Locale.ROOT).startsWith("message/rfc822");
         }
-        emit(checked(ContentChecks.Kind.MIME_HEADER, text, all.toByteArray()));
+        // Postfix's header classes: a MIME part's headers and an attached message's Content-* headers are MIME
+        // headers; the attached message's other headers are nested headers
+        ContentChecks.Kind kind = nested && !mimeHeader ? ContentChecks.Kind.NESTED_HEADER : ContentChecks.Kind.MIME_HEADER;
+        emit(checked(kind, text, all.toByteArray()));
     }
 
     /**

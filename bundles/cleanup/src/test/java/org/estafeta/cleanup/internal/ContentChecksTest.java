@@ -229,6 +229,24 @@ class ContentChecksTest {
     }
 
     @Test
+    void nestedHeaderChecksSeeTheHeadersOfAnAttachedMessage() throws Exception {
+        table("nested", "/^Subject: forwarded virus/ REJECT nested match");
+        table("top", "/^Subject: forwarded virus/ REJECT top-level match");
+        Cleanup c = cleanup("header_checks = test:top\nnested_header_checks = test:nested\n");
+        String mime = "MIME-Version: 1.0\r\nSubject: fwd\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                + "--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b1\r\n"
+                + "Content-Type: message/rfc822\r\n\r\n"
+                + "From: someone@example.org\r\nSubject: forwarded virus\r\n\r\nnested body\r\n--b1--\r\n";
+        assertEquals("550 5.7.1 nested match", assertThrows(Cleanup.Rejected.class, () -> send(c, mime)).reply()
+                .toString(), "the attached message's Subject goes to nested_header_checks, not header_checks");
+        String plain = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+                + "Content-Type: text/plain\r\n\r\nSubject: forwarded virus\r\n--b1--\r\n";
+        String id = send(c, plain);
+        assertTrue(queued(QueueName.INCOMING, id).contains("Subject: forwarded virus"),
+                "body text of a text part is no header");
+    }
+
+    @Test
     void aCheckTableThatFailsRefusesTheMessageTemporarily() throws Exception {
         Cleanup c = cleanup("body_checks = test:down\n");
         assertEquals("451 4.3.0 Error: queue file write error",

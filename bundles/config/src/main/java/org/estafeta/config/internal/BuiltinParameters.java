@@ -111,7 +111,7 @@ public final class BuiltinParameters {
             text("recipient_bcc_maps", "", "tables of recipient → address that gets a blind copy"),
             text("header_checks", "", "tables of patterns for each message header: REJECT, WARN, HOLD, DISCARD, IGNORE, REPLACE, PREPEND ... (header_checks(5))"),
             text("mime_header_checks", "$header_checks", "the same for MIME headers (Content-*), top level and in parts"),
-            text("nested_header_checks", "$header_checks", "the same for headers of attached messages (not applied yet: see docs/compatibility.md)"),
+            text("nested_header_checks", "$header_checks", "the same for the headers of attached messages (message/rfc822 parts)"),
             text("body_checks", "", "tables of patterns for each body line"),
             text("body_checks_size_limit", "51200", "bytes of each body part that body_checks inspect"),
             // cleanup: address rewriting (canonical(5), virtual(5) aliases, masquerading)
