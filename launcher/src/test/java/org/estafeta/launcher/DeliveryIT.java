@@ -181,6 +181,15 @@ class DeliveryIT {
             ItSupport.Result q = ItSupport.estafeta(tmp.resolve("conf"), tmp.resolve("var"), "postqueue", "-p");
             assertTrue(q.stdout().contains("(connect to 127.0.0.1[127.0.0.1]:" + DEAD_PORT + ": Connection refused)"),
                     q.output());
+            // minimal_backoff_time is 1h: only a flush brings another attempt now (postqueue -i, then -f)
+            for (String[] flush : List.of(new String[] {"postqueue", "-i", id}, new String[] {"postqueue", "-f"})) {
+                long before = attempts(gw, id);
+                ItSupport.Result r = ItSupport.estafeta(tmp.resolve("conf"), tmp.resolve("var"), flush);
+                assertEquals(0, r.exit(), String.join(" ", flush) + ": " + r.output());
+                assertTrue(ItSupport.waitFor(() -> attempts(gw, id) > before, 30),
+                        String.join(" ", flush) + " brought no new attempt: " + ItSupport.maillog(gw));
+                assertTrue(ItSupport.waitFor(() -> Files.exists(deferred), 30), "deferred again");
+            }
         } finally {
             gw.stop();
         }
@@ -232,6 +241,11 @@ class DeliveryIT {
         } finally {
             gw.stop();
         }
+    }
+
+    /** How many delivery attempts the maillog shows for {@code id}. */
+    private static long attempts(Gateway gw, String id) {
+        return ItSupport.maillog(gw).lines().filter(l -> l.contains(id + ": to=<")).count();
     }
 
     private static boolean queueEmpty(Gateway gw) {

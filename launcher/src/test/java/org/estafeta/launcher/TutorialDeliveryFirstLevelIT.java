@@ -42,24 +42,11 @@ class TutorialDeliveryFirstLevelIT {
     static final String INSIDE = "127.0.0.1";
     static final String OUTSIDE = "127.0.0.30";
 
-    /** Section 2.1 verbatim; TRANSPORT: the table's path; the last line points the resolver at the test DNS. */
-    static final String MAIN_CF_2_1 = String.join("\n",
-            "# NOMBRE, DOMINIO y SMARHOST",
-            "myhostname = relay.univ.es",
-            "mydomain = univ.es",
-            "#relay =",
-            "",
-            "# OTROS PARAMETROS DE CONFIGURACION",
-            "transport_maps = hash:TRANSPORT",
-            "disable_dns_lookups = no",
-            "#relayhost = [$relay]",
-            "",
-            "# CONTROL DE CORREO ENTRANTE / SALIENTE",
-            "mynetworks = 127.0.0.1 192.168.0.0/16",
-            "mydestination = $myhostname localhost.$mydomain",
-            "relay_domains = $mydomain",
-            "smtpd_recipient_restrictions = permit_mynetworks reject_unauth_destination",
-            "",
+    /**
+     * Section 2.1 verbatim (the same text the differential RelayTutorial*IT pair uses; TRANSPORT: the table's path),
+     * then the aliases of section 1.2 and the test's environment.
+     */
+    static final String MAIN_CF_2_1 = RelayTutorialScenarios.MAIN_CF_TEMPLATE + String.join("\n",
             "# TRATAMIENTO DE ALIAS (section 1.2, the test's path)",
             "alias_database = hash:ALIASES",
             "alias_maps = hash:ALIASES",
@@ -70,18 +57,7 @@ class TutorialDeliveryFirstLevelIT {
             "");
 
     /** Section 2.1's transport table, verbatim. */
-    static final String TRANSPORT_2_1 = String.join("\n",
-            "# TRAFICO LOCAL ...",
-            "relay.univ.es      local:",
-            "localhost.univ.es local:",
-            "",
-            "# TRAFICO INTERNO ...",
-            "univ.es           smtp:[smtp.univ.es]",
-            "depart1.univ.es   smtp:[smtp.depart1.univ.es]",
-            ".depart1.univ.es  smtp:[smtp.depart1.univ.es]",
-            "depart2.univ.es   smtp:[smtp.depart2.univ.es]",
-            ".depart2.univ.es  smtp:[smtp.depart2.univ.es]",
-            "");
+    static final String TRANSPORT_2_1 = RelayTutorialScenarios.TRANSPORT;
 
     /** Section 3, the relay's main.cf change (the rest as in 2.1). */
     static final String MAIN_CF_3 = MAIN_CF_2_1.replace("relay_domains = $mydomain\n",

@@ -212,16 +212,20 @@ final class QueueManager implements DaemonInstance {
     /** {@code postqueue -i ID}: the message is due now if it is deferred. */
     void flush(String id) {
         submit(() -> {
-            if (org.estafeta.queue.QueueId.isValid(id) && room()) {
-                try {
-                    if (store.list(QueueName.DEFERRED).contains(id)) {
-                        load(QueueName.DEFERRED, id);
-                    }
-                } catch (IOException e) {
-                    log.warn("flush {}: {}", id, e.toString());
-                }
+            if (org.estafeta.queue.QueueId.isValid(id) && room() && inQueue(QueueName.DEFERRED, id)) {
+                load(QueueName.DEFERRED, id);
             }
         });
+    }
+
+    /** Whether {@code id} is in {@code queue} now: one stat, not a directory listing. */
+    private boolean inQueue(QueueName queue, String id) {
+        try {
+            store.nextAttempt(queue, id);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private void submit(Runnable task) {
@@ -442,13 +446,47 @@ final class QueueManager implements DaemonInstance {
         submit(() -> loading.remove(id));
     }
 
+    /**
+     * What the scheduler needs of one transport service, worked out once per queue manager: the snapshot is fixed for
+     * an instance's life (a reload starts a new one), and the dispatch loop asks for these on every event.
+     *
+     * @param entry the service's master.cf entry, empty when master.cf has none
+     * @param recipientLimit {@code <service>_destination_recipient_limit}, else the default
+     * @param concurrencyLimit {@code <service>_destination_concurrency_limit}, else the default
+     * @param processLimit master.cf's maxproc
+     * @param context the plugin context of the service's own snapshot (its {@code -o} overrides applied), or null
+     */
+    private record Service(Optional<MasterEntry> entry, int recipientLimit, int concurrencyLimit, int processLimit,
+            org.estafeta.api.plugin.PluginContext context) {
+    }
+
+    private final Map<String, Service> serviceCache = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Service service(String name) {
+        return serviceCache.computeIfAbsent(name, n -> {
+            Optional<MasterEntry> e = findEntry(n);
+            return new Service(e,
+                    (int) Math.max(1, limit(n + "_destination_recipient_limit", "default_destination_recipient_limit")),
+                    (int) Math.max(1, limit(n + "_destination_concurrency_limit", "default_destination_concurrency_limit")),
+                    processLimit(e),
+                    e.map(m -> new SnapshotPluginContext(config.forService(m), m.command(), clock)).orElse(null));
+        });
+    }
+
     private int recipientLimit(String service) {
-        return (int) Math.max(1, limit(service + "_destination_recipient_limit", "default_destination_recipient_limit"));
+        return service(service).recipientLimit();
     }
 
     private int concurrencyLimit(String service) {
-        return (int) Math.max(1, limit(service + "_destination_concurrency_limit",
-                "default_destination_concurrency_limit"));
+        return service(service).concurrencyLimit();
+    }
+
+    private int processLimit(String service) {
+        return service(service).processLimit();
+    }
+
+    private Optional<MasterEntry> entry(String service) {
+        return service(service).entry();
     }
 
     private long limit(String specific, String fallback) {
@@ -464,8 +502,7 @@ final class QueueManager implements DaemonInstance {
     }
 
     /** master.cf's maxproc for a transport service ({@code -}: default_process_limit; 0: no limit). */
-    private int processLimit(String service) {
-        Optional<MasterEntry> e = entry(service);
+    private int processLimit(Optional<MasterEntry> e) {
         if (e.isEmpty()) {
             return Integer.MAX_VALUE;
         }
@@ -483,7 +520,7 @@ final class QueueManager implements DaemonInstance {
     }
 
     /** The master.cf entry of a transport service: {@code unix} type (Postfix also accepts other private types). */
-    private Optional<MasterEntry> entry(String service) {
+    private Optional<MasterEntry> findEntry(String service) {
         MasterEntry any = null;
         for (MasterEntry e : config.services()) {
             if (e.service().equals(service)) {
@@ -551,7 +588,7 @@ final class QueueManager implements DaemonInstance {
         QueueName again = reloadAfterRetire.remove(id);
         if (again != null && room()) {
             try {
-                if (store.list(again).contains(id) && (again != QueueName.DEFERRED
+                if (inQueue(again, id) && (again != QueueName.DEFERRED
                         || !store.nextAttempt(again, id).isAfter(clock.instant()) || flushAll)) {
                     load(again, id);
                 }
@@ -614,7 +651,6 @@ final class QueueManager implements DaemonInstance {
             return out;
         }
         MasterEntry e = entry.get();
-        ConfigSnapshot own = config.forService(e);
         Envelope env = b.message.queued.envelope();
         Map<String, Map<String, String>> rcptParams = new LinkedHashMap<>();
         for (Map.Entry<Integer, String> r : b.recipients.entrySet()) {
@@ -642,8 +678,7 @@ final class QueueManager implements DaemonInstance {
         List<String> rcpts = List.copyOf(new java.util.LinkedHashSet<>(b.recipients.values()));
         DeliveryRequest request = new DeliveryRequest(b.nexthop, apiEnv, rcpts, b.message.content, e.overrides(),
                 service, e.arguments(), mailParams, rcptParams);
-        List<RecipientResult> results = transport.get().deliver(request,
-                new SnapshotPluginContext(own, e.command(), clock));
+        List<RecipientResult> results = transport.get().deliver(request, service(service).context());
         Map<String, RecipientResult> byAddress = new HashMap<>();
         if (results != null) {
             for (RecipientResult r : results) {
