@@ -161,7 +161,8 @@ class SendmailIT {
     private static Result sendmail(Path conf, Path var, boolean asNobody, String message, String... args)
             throws Exception {
         List<String> cmd = new ArrayList<>(asNobody ? AS_NOBODY : List.of());
-        cmd.addAll(List.of("env", "ESTAFETA_VAR=" + var, ItSupport.home().resolve("bin/estafeta").toString(), "-c",
+        Path home = asNobody ? homeForEveryone() : ItSupport.home();
+        cmd.addAll(List.of("env", "ESTAFETA_VAR=" + var, home.resolve("bin/estafeta").toString(), "-c",
                 conf.toString(), "sendmail"));
         cmd.addAll(List.of(args));
         Path in = Files.createTempFile("sendmail-it", ".eml");
@@ -172,6 +173,39 @@ class SendmailIT {
         } finally {
             Files.deleteIfExists(in);
         }
+    }
+
+    private static Path everyonesHome;
+
+    @org.junit.jupiter.api.AfterAll
+    static void removeCopy() throws Exception {
+        if (everyonesHome != null) {
+            run(List.of("rm", "-rf", everyonesHome.getParent().toString()), Path.of("/dev/null"));
+        }
+    }
+
+    /**
+     * The distribution as an unprivileged user can run it. A checkout under a private directory (a CI clone in a
+     * {@code mktemp -d} directory is mode 0700) cannot be entered by nobody, so the command would fail with 126
+     * before doing anything; then the test runs a copy in a directory everyone may enter, as an installed
+     * distribution would be.
+     */
+    private static synchronized Path homeForEveryone() throws Exception {
+        Path home = ItSupport.home();
+        for (Path p = home.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                if (everyonesHome == null) {
+                    Path dir = Files.createTempDirectory("estafeta-dist");
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+                    Path copy = dir.resolve("estafeta");
+                    run(List.of("cp", "-a", home.toString(), copy.toString()), Path.of("/dev/null"));
+                    run(List.of("chmod", "-R", "a+rX", copy.toString()), Path.of("/dev/null"));
+                    everyonesHome = copy;
+                }
+                return everyonesHome;
+            }
+        }
+        return home;
     }
 
     private static Result run(List<String> prefix, List<String> cmd) throws Exception {
