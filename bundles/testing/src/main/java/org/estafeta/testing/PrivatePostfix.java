@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  * <ul>
  * <li>to main.cf, <em>after</em> the test's text (so they win): {@code queue_directory}, {@code data_directory},
  * {@code maillog_file} (+ prefixes) under the instance directory: without them it would use the system's spool;</li>
- * <li>to main.cf, <em>before</em> the test's text (the test may override them): {@code alias_maps} and
+ * <li>to main.cf, <em>before</em> the test's text and only when it does not set them: {@code alias_maps} and
  * {@code alias_database} pointing at an instance-local {@code aliases} file ({@code postmaster: root}), built with
  * postalias: it stands for the {@code /etc/aliases} every real system has, without which Postfix answers
  * {@code 451 4.3.0 Temporary lookup failure} to every local recipient; and {@code inet_protocols = ipv4};</li>
@@ -190,6 +190,12 @@ public final class PrivatePostfix implements AutoCloseable {
         }
     }
 
+    /** {@code name = value} and a newline, or nothing when {@code mainCf} sets {@code name} itself. */
+    static String unlessSet(String mainCf, String name, String value) {
+        return Pattern.compile("(?m)^" + Pattern.quote(name) + "\\s*=").matcher(mainCf).find() ? ""
+                : name + " = " + value + "\n";
+    }
+
     /** The files of an instance; {@link #start()} writes them and starts Postfix. */
     public static final class Builder {
         private final String name;
@@ -253,10 +259,12 @@ public final class PrivatePostfix implements AutoCloseable {
             Files.createDirectories(dir.resolve("data"));
             allowAlternateConfigDirectory(dir);
 
-            Files.writeString(dir.resolve("main.cf"), "# environment of a private instance (PrivatePostfix); the test's main.cf may override\n"
-                    + "alias_maps = hash:" + dir.resolve("aliases") + "\n"
-                    + "alias_database = hash:" + dir.resolve("aliases") + "\n"
-                    + "inet_protocols = ipv4\n"
+            // only what the test's text does not set: a name set twice makes every Postfix process log "overriding
+            // earlier entry" at start, and that burst into postlogd's own socket has been seen to hang an instance
+            Files.writeString(dir.resolve("main.cf"), "# environment of a private instance (PrivatePostfix)\n"
+                    + unlessSet(mainCf, "alias_maps", "hash:" + dir.resolve("aliases"))
+                    + unlessSet(mainCf, "alias_database", "hash:" + dir.resolve("aliases"))
+                    + unlessSet(mainCf, "inet_protocols", "ipv4")
                     + "\n# ---- the test's main.cf ----\n"
                     + mainCf + (mainCf.endsWith("\n") ? "" : "\n")
                     + "\n# ---- private instance (PrivatePostfix) ----\n"
