@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need from Debian's packages: a JDK (17+) and Maven to build, and the
-# real peers the integration tests talk to (postfix and postfix-pcre for postmap -q pcre:, swaks, chromium, dnsmasq, python3 for smtplib,
+# real peers the integration tests talk to (postfix with its table plug-ins for postmap -q side by side, swaks, chromium,
+# dnsmasq, python3 for smtplib, slapd, PostgreSQL, MariaDB, sqlite3, clamd, spamd, OpenDKIM,
 # dovecot-core and dovecot-lmtpd for LMTP delivery and reading Maildirs). Idempotent: when everything is there it
 # returns at once without touching apt. Runs as root (or through sudo).
 #
@@ -11,7 +12,12 @@
 # private instances (dovecot -c FILE, see bundles/testing PrivateDovecot).
 set -euo pipefail
 
-want=(postfix postfix-pcre swaks chromium maven dnsmasq-base python3 dovecot-core dovecot-lmtpd)
+want=(postfix postfix-pcre swaks chromium maven dnsmasq-base python3 dovecot-core dovecot-lmtpd
+      postfix-ldap postfix-pgsql postfix-mysql postfix-sqlite postfix-cdb slapd ldap-utils postgresql mariadb-server sqlite3
+      clamav-daemon spamassassin spamd opendkim opendkim-tools)
+# Packages whose postinst starts a system service: kept from starting while installing, then stopped and disabled.
+# The tests run private instances (own data directory, loopback port or socket in a temporary directory).
+services=(dovecot slapd postgresql mariadb clamav-daemon clamav-freshclam spamd opendkim)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
@@ -49,11 +55,9 @@ echo "install-peers: installing ${missing[*]}" >&2
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
 
-dovecot=no
-case " ${missing[*]} " in *" dovecot-"*) dovecot=yes ;; esac
 policy=/usr/sbin/policy-rc.d
 own_policy=no
-if [ "$dovecot" = yes ] && [ ! -e "$policy" ]; then
+if [ ! -e "$policy" ]; then
     # invoke-rc.d and deb-systemd-invoke ask policy-rc.d first: 101 = action forbidden, so postinst starts nothing
     printf '#!/bin/sh\n# install-peers.sh: no service starts while packages are installed\nexit 101\n' | $SUDO tee "$policy" >/dev/null
     $SUDO chmod 755 "$policy"
@@ -62,24 +66,25 @@ if [ "$dovecot" = yes ] && [ ! -e "$policy" ]; then
 fi
 
 $SUDO apt-get update -q
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Another apt run (a second checkout's tests) waits for the lock instead of failing.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 
 if [ "$own_policy" = yes ]; then
     $SUDO rm -f "$policy"
     trap - EXIT
 fi
-if [ "$dovecot" = yes ]; then
-    # The system's dovecot stays off (now and at boot); only private instances with their own base_dir run.
+for svc in "${services[@]}"; do
+    # The system's instance stays off (now and at boot); only the tests' private instances run.
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-        $SUDO systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+        $SUDO systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
+        [ "$svc" = dovecot ] && { $SUDO systemctl disable --now dovecot.socket >/dev/null 2>&1 || true; }
     else
-        command -v deb-systemd-helper >/dev/null 2>&1 && $SUDO deb-systemd-helper disable dovecot.service dovecot.socket >/dev/null 2>&1 || true
-        if [ -x /etc/init.d/dovecot ]; then
-            $SUDO /etc/init.d/dovecot stop >/dev/null 2>&1 || true
+        if [ -x "/etc/init.d/$svc" ]; then
+            $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
         fi
     fi
-    command -v update-rc.d >/dev/null 2>&1 && $SUDO update-rc.d dovecot disable >/dev/null 2>&1 || true
-fi
+    command -v update-rc.d >/dev/null 2>&1 && { $SUDO update-rc.d "$svc" disable >/dev/null 2>&1 || true; }
+done
 
 if ! java_ok; then
     echo "install-peers: no JDK 17 or newer after installing default-jdk-headless" >&2

@@ -5,7 +5,8 @@ import org.estafeta.api.plugin.PluginContext;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * A SASL mechanism offered in EHLO's {@code AUTH} line. Register an implementation with {@value #NAME} set to
+ * A SASL mechanism for the built-in {@link SaslServer} ({@code smtpd_sasl_type = estafeta} or {@code cyrus}),
+ * offered in EHLO's {@code AUTH} line. Register an implementation with {@value #NAME} set to
  * the mechanism name ({@code PLAIN}, {@code SCRAM-SHA-256}); it is advertised when present and allowed by
  * {@code smtpd_sasl_security_options}.
  *
