@@ -43,6 +43,23 @@ final class ClientLimits {
         return new Counts(e.count, e.rate);
     }
 
+    /**
+     * Counts one event (an AUTH command) of {@code address} in the current rate window, without a connection, and
+     * returns the events in the window, this one included.
+     */
+    synchronized int event(String address, long nowNanos) {
+        if (++sinceSweep >= 1024) {
+            sinceSweep = 0;
+            sweep(nowNanos);
+        }
+        Entry e = entries.computeIfAbsent(address, a -> new Entry());
+        if (e.rate == 0 || nowNanos - e.windowStart >= unitNanos) {
+            e.windowStart = nowNanos;
+            e.rate = 0;
+        }
+        return ++e.rate;
+    }
+
     synchronized void disconnect(String address, long nowNanos) {
         Entry e = entries.get(address);
         if (e == null) {

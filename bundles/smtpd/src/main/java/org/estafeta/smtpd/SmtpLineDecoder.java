@@ -31,7 +31,7 @@ final class SmtpLineDecoder extends ByteToMessageDecoder {
 
     private enum Mode { COMMAND, DATA, BDAT }
 
-    private final int limit;
+    private int limit;
     private boolean detectBareLf;
     private Mode mode = Mode.COMMAND;
     private boolean paused;
@@ -42,6 +42,11 @@ final class SmtpLineDecoder extends ByteToMessageDecoder {
     private long bdatRemaining;
     private boolean bdatLast;
     private ChannelHandlerContext context;
+
+    /** Changes the line length limit from the next line on (AUTH responses may be longer than commands). */
+    void limit(int newLimit) {
+        this.limit = newLimit;
+    }
 
     SmtpLineDecoder(int limit) {
         this.limit = limit;

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.estafeta.api.message.ClientInfo;
 import org.estafeta.api.message.Reply;
+import org.estafeta.api.sasl.SaslExchange;
+import org.estafeta.api.sasl.SaslStep;
 import org.estafeta.cleanup.Cleanup;
 import org.estafeta.cleanup.Submission;
 import org.estafeta.config.ConfigSnapshot;
@@ -88,6 +90,20 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     private final SmtpdServices services;
     private final ClientLimits limits;
     private final SmtpdTls starttls;
+    private final SmtpdSasl sasl;
+    /** AUTH commands per client address (smtpd_client_auth_rate_limit), shared by the instance; null: no limit. */
+    private final ClientLimits authLimits;
+    /** The mechanisms the last EHLO announced (null: AUTH not announced or not known yet). */
+    private List<String> saslMechanisms;
+    /** The AUTH exchange in progress: the next line is a response, not a command. Null otherwise. */
+    private SaslInProgress saslExchange;
+    /** A 334 challenge went out and the client's response has not come: smtpd_timeout applies. */
+    private boolean awaitingSaslResponse;
+    /** Set after AUTH succeeded (235): Postfix's sasl_method and sasl_username. */
+    private String saslMethod;
+    private String saslUsername;
+    /** MAIL FROM's AUTH= parameter, as Postfix's sasl_sender (null when absent or <>). */
+    private String saslSender;
     /** STARTTLS completed: the rest of the session is encrypted. */
     private boolean tlsActive;
 
@@ -151,6 +167,13 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
 
     SmtpSession(SmtpdSettings settings, SmtpdLog log, ConfigSnapshot config, SmtpdServices services, ClientLimits limits,
             SmtpdTls starttls) {
+        this(settings, log, config, services, limits, starttls, SmtpdSasl.OFF, null);
+    }
+
+    SmtpSession(SmtpdSettings settings, SmtpdLog log, ConfigSnapshot config, SmtpdServices services, ClientLimits limits,
+            SmtpdTls starttls, SmtpdSasl sasl, ClientLimits authLimits) {
+        this.sasl = sasl;
+        this.authLimits = authLimits;
         this.starttls = starttls;
         this.settings = settings;
         this.log = log;
@@ -265,7 +288,15 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         if (phase != Phase.COMMANDS) {
             return;
         }
-        if (input instanceof SmtpInput.Line line) {
+        if (saslExchange != null && !(input instanceof SmtpInput.Line || input instanceof SmtpInput.OverlongLine)) {
+            return;
+        }
+        if (saslExchange != null && input instanceof SmtpInput.Line line) {
+            saslResponse(line.text());
+        } else if (saslExchange != null) {
+            // Postfix's smtpd_chat_query_limit() with smtpd_sasl_response_limit
+            saslEnd(false, "500 5.5.6 SASL response limit exceeded");
+        } else if (input instanceof SmtpInput.Line line) {
             line(line);
         } else if (input instanceof SmtpInput.OverlongLine overlong) {
             log.warn(namaddr + ": request longer than " + settings.lineLengthLimit() + ": " + printable(overlong.start()) + "...");
@@ -295,7 +326,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext context, Object event) {
         if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
-            if (phase != Phase.CLOSING && !(commandPending && !contentPhase())) {
+            if (phase != Phase.CLOSING && !(commandPending && !contentPhase() && !awaitingSaslResponse)) {
                 reason = REASON_TIMEOUT;
                 closeWith("421 4.4.2 " + settings.myhostname() + " Error: timeout exceeded");
             }
@@ -533,16 +564,49 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 if (d != null && d.refused()) {
                     reply(d.reply().orElseThrow().toString());
                     done(command, false);
+                    flush();
                 } else {
-                    heloAccepted(name, extended);
-                    done(command, true);
+                    heloWithMechanisms(name, extended, command);
                 }
-                flush();
             }, ctx.executor());
             return;
         }
-        heloAccepted(name, extended);
-        done(command, true);
+        heloWithMechanisms(name, extended, command);
+    }
+
+    /**
+     * EHLO with AUTH on: the back end is asked for its mechanisms on the worker pool (Dovecot is a socket away), then
+     * the reply is made. A back end that cannot answer leaves AUTH out of the reply, with a warning, as Postfix's
+     * smtpd does when its SASL server is unreachable (AUTH then gets 454 4.7.0).
+     */
+    private void heloWithMechanisms(String name, boolean extended, SmtpCommand command) {
+        saslMechanisms = null;
+        if (!extended || !sasl.active(tlsActive) || sasl.exception(clientAddress)) {
+            heloAccepted(name, extended);
+            done(command, true);
+            return;
+        }
+        pending();
+        boolean tls = tlsActive;
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                return sasl.mechanisms(tls);
+            } catch (IOException | RuntimeException e) {
+                log.warn(namaddr + ": SASL " + sasl.type() + ": cannot list mechanisms: " + e.getMessage());
+                return null;
+            }
+        }, services.workers()).whenCompleteAsync((list, e) -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            saslMechanisms = list;
+            if (list != null && list.isEmpty()) {
+                log.warn(namaddr + ": SASL " + sasl.type() + ": no mechanism left after the security options");
+            }
+            heloAccepted(name, extended);
+            done(command, true);
+            flush();
+        }, ctx.executor());
     }
 
     private void heloAccepted(String name, boolean extended) {
@@ -578,7 +642,14 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         if (starttls.offered() && !tlsActive) {
             words.add("STARTTLS");
         }
-        // AUTH comes here (SASL), in Postfix's position.
+        if (saslMechanisms != null && !saslMechanisms.isEmpty()) {
+            // Postfix's position; the AUTH= form for Outlook Express 4 and Exchange 5.0 (broken_sasl_auth_clients)
+            String list = String.join(" ", saslMechanisms);
+            words.add("AUTH " + list);
+            if (sasl.brokenClients()) {
+                words.add("AUTH=" + list);
+            }
+        }
         words.add("ENHANCEDSTATUSCODES");
         words.add("8BITMIME");
         words.add("DSN");
@@ -669,6 +740,9 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             }
             // RFC 3207 section 4.2: discard all knowledge obtained from the client (Postfix: helo_reset, mail_reset)
             heloName = null;
+            saslMechanisms = null;
+            saslMethod = null;
+            saslUsername = null;
             resetTransaction();
             done(SmtpCommand.STARTTLS, true);
         });
@@ -692,10 +766,212 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         return tlsActive;
     }
 
-    /** AUTH: the TLS/SASL issue's place. Postfix with SASL built in and not enabled answers this. */
+    /** An AUTH exchange waiting for the client's next response line. */
+    private record SaslInProgress(String mechanism, SaslExchange exchange) {
+    }
+
+    /**
+     * AUTH (RFC 4954), as Postfix's smtpd_sasl_auth_cmd() and smtpd_sasl_authenticate(): the checks and replies in
+     * Postfix's order, then the exchange with the back end on the worker pool, one response line at a time. Every
+     * failure is logged (never with the client's responses) and counts as an error, so smtpd_soft_error_limit's
+     * tarpit slows password guessing; smtpd_client_auth_rate_limit bounds AUTH commands per client address.
+     */
     private void auth(List<SmtpTokens.Token> argv) {
-        reply("503 5.5.1 Error: authentication not enabled");
-        done(SmtpCommand.AUTH, false);
+        SmtpCommand cmd = SmtpCommand.AUTH;
+        if (authLimits != null && sasl.authRateLimit() > 0 && sasl.active(tlsActive)
+                && (clientAddress == null || !settings.eventLimitExceptions().contains(clientAddress))) {
+            int rate = authLimits.event(addr, System.nanoTime());
+            if (rate > sasl.authRateLimit()) {
+                log.warn("AUTH command rate limit exceeded: " + rate + " from " + namaddr + " for service " + serviceName());
+                fail(cmd, "450 4.7.1 Error: too many AUTH commands from " + addr);
+                return;
+            }
+        }
+        if (settings.heloRequired() && heloName == null) {
+            fail(cmd, "503 5.5.1 Error: send HELO/EHLO first");
+            return;
+        }
+        if (!sasl.active(tlsActive)) {
+            fail(cmd, "503 5.5.1 Error: authentication not enabled");
+            return;
+        }
+        if (sender != null) {
+            fail(cmd, "503 5.5.1 Error: MAIL transaction in progress");
+            return;
+        }
+        if (saslUsername != null) {
+            fail(cmd, "503 5.5.1 Error: already authenticated");
+            return;
+        }
+        if (argv.size() < 2 || argv.size() > 3) {
+            fail(cmd, "501 5.5.4 Syntax: AUTH mechanism");
+            return;
+        }
+        String mechanism = printable(argv.get(1).text()).toUpperCase(Locale.ROOT);
+        byte[] initial = null;
+        if (argv.size() == 3) {
+            initial = decodeResponse(argv.get(2).text());
+            if (initial == null) {
+                saslFailed(mechanism, "Invalid base64 data in initial response");
+                return;
+            }
+        }
+        byte[] first = initial;
+        pending();
+        boolean tls = tlsActive;
+        ClientInfo client = clientInfo();
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                // the mechanisms allowed now (the list EHLO announced may be from before STARTTLS or stale)
+                if (!sasl.mechanisms(tls).contains(mechanism)) {
+                    return (Object) new SaslStep.Failure(new Reply(535, "5.7.8",
+                            "Error: authentication failed: Invalid authentication mechanism: '" + mechanism + "'"));
+                }
+                SaslExchange exchange = sasl.server().start(mechanism, saslSession(client), sasl.context());
+                return new Object[] {exchange, exchange.respond(first)};
+            } catch (IOException | RuntimeException e) {
+                return e;
+            }
+        }, services.workers()).whenCompleteAsync((result, e) -> {
+            if (phase != Phase.COMMANDS) {
+                return;
+            }
+            if (result instanceof Object[] pair) {
+                saslExchange = new SaslInProgress(mechanism, (SaslExchange) pair[0]);
+                saslStep((SaslStep) pair[1]);
+            } else if (result instanceof SaslStep step) {
+                saslExchange = new SaslInProgress(mechanism, null);
+                saslStep(step);
+            } else {
+                Throwable t = result instanceof Throwable th ? th : e;
+                saslExchange = new SaslInProgress(mechanism, null);
+                saslTemporary(t, "Can't connect to authentication server");
+            }
+        }, ctx.executor());
+    }
+
+    private org.estafeta.api.sasl.SaslSession saslSession(ClientInfo client) {
+        InetSocketAddress local = ctx.channel().localAddress() instanceof InetSocketAddress isa ? isa : null;
+        return new org.estafeta.api.sasl.SaslSession(client, port,
+                local != null && local.getAddress() != null ? Addresses.text(local.getAddress()) : "",
+                local != null ? local.getPort() : 0, serviceName(), sasl.realm());
+    }
+
+    /** One step's answer: a 334 challenge (the next line is a response), or the end of the exchange. */
+    private void saslStep(SaslStep step) {
+        if (step instanceof SaslStep.Challenge challenge) {
+            reply("334 " + java.util.Base64.getEncoder().encodeToString(challenge.data()));
+            flush();
+            awaitingSaslResponse = true;
+            if (decoder != null) {
+                decoder.limit(Math.max(settings.lineLengthLimit(), sasl.responseLimit()));
+                decoder.resume();
+            }
+        } else if (step instanceof SaslStep.Success success) {
+            saslMethod = saslExchange.mechanism();
+            saslUsername = printable(success.username());
+            saslExchange = null;
+            restoreLineLimit();
+            reply("235 2.7.0 Authentication successful");
+            done(SmtpCommand.AUTH, true);
+            flush();
+        } else if (step instanceof SaslStep.Failure failure) {
+            String text = failure.reply().toString();
+            String prefix = "535 5.7.8 Error: authentication failed: ";
+            String reason = text.startsWith(prefix) ? text.substring(prefix.length()) : failure.reply().text();
+            log.warn(namaddr + ": SASL " + saslExchange.mechanism() + " authentication failed: "
+                    + (reason.isEmpty() ? "(reason unavailable)" : reason));
+            saslEnd(false, text);
+        }
+    }
+
+    /** The next response line of the exchange (the decoder is paused again until the back end answers). */
+    private void saslResponse(String line) {
+        SaslInProgress current = saslExchange;
+        awaitingSaslResponse = false;
+        if (decoder != null) {
+            decoder.pause();
+        }
+        if (line.equals("*")) {
+            log.warn(namaddr + ": SASL " + current.mechanism() + " authentication aborted");
+            saslEnd(false, "501 5.7.0 Authentication aborted");
+            return;
+        }
+        byte[] response = decodeResponse(line);
+        if (response == null) {
+            saslFailed(current.mechanism(), "Invalid base64 data in continued response");
+            return;
+        }
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                return (Object) current.exchange().respond(response);
+            } catch (IOException | RuntimeException e) {
+                return e;
+            }
+        }, services.workers()).whenCompleteAsync((result, e) -> {
+            if (phase != Phase.COMMANDS || saslExchange != current) {
+                return;
+            }
+            if (result instanceof SaslStep step) {
+                saslStep(step);
+            } else {
+                saslTemporary(result instanceof Throwable t ? t : e, "Connection lost to authentication server");
+            }
+        }, ctx.executor());
+    }
+
+    private void saslFailed(String mechanism, String reason) {
+        log.warn(namaddr + ": SASL " + mechanism + " authentication failed: " + reason);
+        if (saslExchange == null) {
+            // before the exchange began (the AUTH line itself): a plain command failure
+            fail(SmtpCommand.AUTH, "535 5.7.8 Error: authentication failed: " + reason);
+            return;
+        }
+        saslEnd(false, "535 5.7.8 Error: authentication failed: " + reason);
+    }
+
+    private void saslTemporary(Throwable cause, String reason) {
+        String mechanism = saslExchange != null ? saslExchange.mechanism() : "?";
+        log.warn(namaddr + ": SASL " + mechanism + " authentication failed: " + reason + " (" + sasl.type() + ": "
+                + (cause == null ? "unknown error" : cause.getMessage() != null ? cause.getMessage() : cause.toString()) + ")");
+        saslEnd(false, "454 4.7.0 Temporary authentication failure: " + reason);
+    }
+
+    /** Ends an exchange that did not succeed: the reply, an error counted (the tarpit), the next command read. */
+    private void saslEnd(boolean ok, String text) {
+        saslExchange = null;
+        awaitingSaslResponse = false;
+        restoreLineLimit();
+        reply(text);
+        done(SmtpCommand.AUTH, ok);
+        flush();
+    }
+
+    private void restoreLineLimit() {
+        if (decoder != null) {
+            decoder.limit(settings.lineLengthLimit());
+        }
+    }
+
+    /** RFC 4954's response: base64, {@code =} for empty; null when it is not valid base64. */
+    static byte[] decodeResponse(String text) {
+        if (text.equals("=")) {
+            return new byte[0];
+        }
+        if (text.isEmpty() || text.length() % 4 != 0) {
+            return text.isEmpty() ? new byte[0] : null;
+        }
+        try {
+            return java.util.Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** The client as the restrictions, the SASL back end and cleanup see it. */
+    private ClientInfo clientInfo() {
+        return new ClientInfo(addr, clientName(), heloName == null ? "" : heloName, tlsActive,
+                Optional.ofNullable(saslUsername));
     }
 
     // ---- MAIL ----
@@ -739,6 +1015,8 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         long size = 0;
         boolean ret = false;
         boolean envid = false;
+        boolean authSeen = false;
+        String authParameter = null;
         for (int i = 3; i < argv.size(); i++) {
             String arg = argv.get(i).text();
             String upper = arg.toUpperCase(Locale.ROOT);
@@ -760,9 +1038,19 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             } else if (settings.smtputf8() && upper.equals("SMTPUTF8")) {
                 params.put("SMTPUTF8", "");
             } else if (upper.startsWith("AUTH=")) {
-                // Postfix with SASL built in and smtpd_sasl_auth_enable = no (the TLS/SASL issue's place).
-                fail(cmd, "503 5.5.4 Error: authentication disabled");
-                return;
+                if (!sasl.active(tlsActive)) {
+                    // Postfix with SASL built in and not active for this session
+                    fail(cmd, "503 5.5.4 Error: authentication disabled");
+                    return;
+                }
+                // Postfix's smtpd_sasl_mail_opt(): kept for the log (sasl_sender=), not passed on
+                if (authSeen) {
+                    fail(cmd, "503 5.5.4 Error: multiple AUTH= options");
+                    return;
+                }
+                authSeen = true;
+                String value = arg.substring(5);
+                authParameter = value.equals("<>") ? null : printable(value);
             } else if (upper.startsWith("RET=")) {
                 String value = upper.substring(4);
                 if (ret || !(value.equals("FULL") || value.equals("HDRS"))) {
@@ -795,6 +1083,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }
         boolean declaredUtf8 = utf8;
         long declaredSize = size;
+        saslSender = authParameter;
         if (!settings.delayReject()) {
             pending();
             sender = address;
@@ -993,6 +1282,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 .recipientCount(recipients.size())
                 .smtputf8(smtputf8)
                 .tls(tlsActive)
+                .sasl(saslMethod, saslUsername)
                 .deferIfPermit(dip)
                 .actions(actions);
         if (names != null) {
@@ -1054,7 +1344,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
 
     private void openPipe(Cleanup cleanup) {
         pipe = new CleanupPipe(services.workers(), () -> ctx.executor().execute(this::updateReading));
-        ClientInfo client = new ClientInfo(addr, clientName(), heloName == null ? "" : heloName, tlsActive, Optional.empty());
+        ClientInfo client = clientInfo();
         Submission.Actions effective = actions;
         if (effective.filter().isEmpty() && !settings.contentFilter().isEmpty()) {
             // content_filter: as Postfix's cleanup records it, unless an access FILTER action chose one already
@@ -1138,7 +1428,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }
         boolean ok = false;
         if (outcome instanceof CleanupPipe.Outcome.Queued queued && !end.sizeExceeded() && !bareLfReject) {
-            log.info(queued.queueId() + ": client=" + namaddr);
+            // Postfix's smtpd: client=, then the SASL fields of an authenticated session
+            log.info(queued.queueId() + ": client=" + namaddr
+                    + (saslMethod != null ? ", sasl_method=" + saslMethod : "")
+                    + (saslUsername != null ? ", sasl_username=" + saslUsername : "")
+                    + (saslSender != null ? ", sasl_sender=" + saslSender : ""));
             errorCount = 0;
             junkCommands = 0;
             ok = true;
@@ -1378,6 +1672,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             pipe = null;
         }
         sender = null;
+        saslSender = null;
         mailParameters = Map.of();
         smtputf8 = false;
         recipients.clear();

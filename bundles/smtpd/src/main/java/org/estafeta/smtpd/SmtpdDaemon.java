@@ -1,7 +1,12 @@
 package org.estafeta.smtpd;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +26,7 @@ import org.estafeta.cleanup.Cleanup;
 import org.estafeta.dns.DnsResolver;
 import org.estafeta.restrictions.RestrictionEngine;
 import org.estafeta.tls.TlsService;
+import org.estafeta.api.sasl.SaslServer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -60,6 +66,53 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile org.estafeta.queue.QueueFlush queueFlush;
+
+    /** SASL back ends by type ({@code estafeta.sasl.type}, a String or String[]), best ranking first. */
+    private final Map<String, List<SaslEntry>> saslServers = new ConcurrentHashMap<>();
+
+    private record SaslEntry(SaslServer server, long id, int ranking) {
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addSaslServer(SaslServer server, Map<String, Object> props) {
+        SaslEntry entry = new SaslEntry(server, (Long) props.getOrDefault("service.id", 0L),
+                props.get("service.ranking") instanceof Integer r ? r : 0);
+        for (String type : saslTypes(props)) {
+            saslServers.compute(type, (t, list) -> {
+                List<SaslEntry> l = new ArrayList<>(list == null ? List.of() : list);
+                l.add(entry);
+                l.sort(Comparator.comparingInt(SaslEntry::ranking).reversed().thenComparingLong(SaslEntry::id));
+                return List.copyOf(l);
+            });
+        }
+    }
+
+    void removeSaslServer(SaslServer server, Map<String, Object> props) {
+        for (String type : saslTypes(props)) {
+            saslServers.computeIfPresent(type, (t, list) -> {
+                List<SaslEntry> l = list.stream().filter(e -> e.server() != server).toList();
+                return l.isEmpty() ? null : l;
+            });
+        }
+    }
+
+    private static List<String> saslTypes(Map<String, Object> props) {
+        Object v = props.get(SaslServer.TYPE);
+        if (v instanceof String one) {
+            return List.of(one.toLowerCase(Locale.ROOT));
+        }
+        if (v instanceof String[] many) {
+            return Arrays.stream(many).map(t -> t.toLowerCase(Locale.ROOT)).toList();
+        }
+        return List.of();
+    }
+
+    @Override
+    public SaslServer sasl(String type) {
+        List<SaslEntry> l = saslServers.get(type);
+        return l == null || l.isEmpty() ? null : l.get(0).server();
+    }
 
     @Override
     public org.estafeta.queue.QueueFlush queueFlush() {
@@ -146,9 +199,11 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
         SmtpdSettings settings;
         List<InetSocketAddress> addresses;
         SmtpdTls starttls;
+        SmtpdSasl sasl;
         try {
             settings = SmtpdSettings.from(entry, config);
             starttls = SmtpdTls.from(config, () -> tls, workers, log);
+            sasl = SmtpdSasl.from(config, this::sasl);
             addresses = ListenAddresses.resolve(entry.service(), ListenAddresses.inetInterfaces(config));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(entry.id() + ": " + e.getMessage(), e);
@@ -165,7 +220,7 @@ public final class SmtpdDaemon implements Daemon, SmtpdServices {
         String canonical = canonicalName(entry.service(), addresses);
         SmtpdInstance[] self = new SmtpdInstance[1];
         SmtpdInstance instance = new SmtpdInstance(entry, settings, log, g, stopWaitMillis, canonical,
-                () -> instances.remove(self[0]), config, this, starttls);
+                () -> instances.remove(self[0]), config, this, starttls, sasl);
         self[0] = instance;
         instance.bind(addresses);
         instances.add(instance);

@@ -45,6 +45,8 @@ final class SmtpdInstance implements DaemonInstance {
     private final SmtpdServices services;
     private final ClientLimits limits;
     private final SmtpdTls starttls;
+    private final SmtpdSasl sasl;
+    private final ClientLimits authLimits;
     private boolean stopped;
 
     SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
@@ -59,6 +61,14 @@ final class SmtpdInstance implements DaemonInstance {
 
     SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
             String canonicalName, Runnable onStop, ConfigSnapshot config, SmtpdServices services, SmtpdTls starttls) {
+        this(entry, settings, log, group, stopWaitMillis, canonicalName, onStop, config, services, starttls, SmtpdSasl.OFF);
+    }
+
+    SmtpdInstance(MasterEntry entry, SmtpdSettings settings, SmtpdLog log, EventLoopGroup group, long stopWaitMillis,
+            String canonicalName, Runnable onStop, ConfigSnapshot config, SmtpdServices services, SmtpdTls starttls,
+            SmtpdSasl sasl) {
+        this.sasl = sasl;
+        this.authLimits = new ClientLimits(settings.rateTimeUnitSeconds());
         this.starttls = starttls;
         this.config = config;
         this.services = services;
@@ -90,7 +100,7 @@ final class SmtpdInstance implements DaemonInstance {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast("timeout", new IdleStateHandler(settings.timeoutSeconds(), 0, 0, TimeUnit.SECONDS));
                         ch.pipeline().addLast("lines", new SmtpLineDecoder(settings.lineLengthLimit()));
-                        ch.pipeline().addLast("session", new SmtpSession(settings, log, config, services, limits, starttls));
+                        ch.pipeline().addLast("session", new SmtpSession(settings, log, config, services, limits, starttls, sasl, authLimits));
                     }
                 });
         for (InetSocketAddress address : addresses) {

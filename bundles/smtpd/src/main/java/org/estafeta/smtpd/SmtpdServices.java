@@ -28,6 +28,11 @@ interface SmtpdServices {
         return null;
     }
 
+    /** The SASL back end registered for {@code smtpd_sasl_type} {@code type}, or null when none is. */
+    default org.estafeta.api.sasl.SaslServer sasl(String type) {
+        return null;
+    }
+
     /** Nothing at all: no cleanup, no DNS, no restrictions; blocking work runs on the caller. */
     SmtpdServices NONE = new SmtpdServices() {
         @Override

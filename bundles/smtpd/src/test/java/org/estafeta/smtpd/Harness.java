@@ -51,6 +51,14 @@ final class Harness implements SmtpdServices, AutoCloseable {
     org.estafeta.queue.QueueFlush queueFlush;
     /** The TLS service STARTTLS uses; null: none installed. */
     org.estafeta.tls.TlsService tls;
+    /** SASL back ends by smtpd_sasl_type. */
+    final java.util.Map<String, org.estafeta.api.sasl.SaslServer> saslServers = new java.util.HashMap<>();
+    ClientLimits authLimits = new ClientLimits(60);
+
+    @Override
+    public org.estafeta.api.sasl.SaslServer sasl(String type) {
+        return saslServers.get(type);
+    }
 
     static SmtpdSettings settings(FakeSnapshot snapshot) {
         return SmtpdSettings.from(FakeSnapshot.inet("smtp", "-"), snapshot);
@@ -94,7 +102,8 @@ final class Harness implements SmtpdServices, AutoCloseable {
                 new IdleStateHandler(settings.timeoutSeconds(), 0, 0, TimeUnit.SECONDS),
                 new SmtpLineDecoder(settings.lineLengthLimit()),
                 new SmtpSession(settings, log, config, this, limits,
-                        tls == null ? SmtpdTls.OFF : SmtpdTls.from(config, () -> tls, workers, log))) {
+                        tls == null ? SmtpdTls.OFF : SmtpdTls.from(config, () -> tls, workers, log),
+                        SmtpdSasl.from(config, this::sasl), authLimits)) {
             @Override
             protected SocketAddress remoteAddress0() {
                 return remote;

@@ -158,10 +158,17 @@ public final class CleanupService implements Cleanup {
         StringBuilder sb = new StringBuilder();
         sb.append("Received: from ").append(helo).append(" (").append(s.client().hostname()).append(" [")
                 .append(s.client().address()).append("])\r\n");
+        if (settings.saslAuthenticatedHeader() && s.client().saslUsername().isPresent()) {
+            // Postfix's comment_sanitize() keeps a comment balanced: no parentheses or backslashes of the client's
+            sb.append("\t(Authenticated sender: ")
+                    .append(s.client().saslUsername().get().replaceAll("[()\\\\\r\n]", "?")).append(")\r\n");
+        }
+        boolean esmtp = s.protocol().equals("ESMTP");
         sb.append("\tby ").append(settings.myhostname()).append(" (").append(settings.mailName()).append(") with ")
                 .append(s.protocol())
-                // RFC 3848, as Postfix: ESMTPS after STARTTLS (HELO clients stay SMTP)
-                .append(s.client().tls() && s.protocol().equals("ESMTP") ? "S" : "").append(" id ").append(id);
+                // RFC 3848, as Postfix: ESMTPS after STARTTLS, ESMTPA after AUTH, ESMTPSA both (HELO clients stay SMTP)
+                .append(s.client().tls() && esmtp ? "S" : "")
+                .append(s.client().saslUsername().isPresent() && esmtp ? "A" : "").append(" id ").append(id);
         if (s.recipients().size() == 1) {
             sb.append("\r\n\tfor <").append(s.recipients().get(0).address()).append(">; ").append(mailDate(arrival));
         } else {
