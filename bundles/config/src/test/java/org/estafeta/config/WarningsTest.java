@@ -26,7 +26,7 @@ class WarningsTest {
             "transport_maps", "disable_dns_lookups", "maximal_queue_lifetime", "header_checks", "body_checks", "content_filter",
             "alias_maps", "alias_database", "mailbox_size_limit", "local_recipient_maps", "smtp_use_tls",
             "smtp_tls_key_file", "smtp_tls_cert_file", "smtp_tls_CAfile", "smtp_tls_session_cache_database",
-            "broken_sasl_auth_clients", "smtpd_sasl_local_domain", "smtpd_sasl_auth_enable", "smtpd_sasl_security_options");
+            "broken_sasl_auth_clients", "smtpd_sasl_local_domain", "smtpd_tls_CAfile", "smtpd_tls_session_cache_database", "smtpd_sasl_auth_enable", "smtpd_sasl_security_options");
 
     @Test
     void tutorialMainCfParsesAndEveryUnsupportedParameterIsNamed() throws Exception {

@@ -31,6 +31,8 @@ import org.estafeta.dns.Outcome;
  * @param saslMethod the SASL mechanism the client authenticated with, empty when it did not
  * @param saslUsername the SASL user name, empty when the client did not authenticate
  * @param tls whether the session is encrypted
+ * @param clientCertificate the TLS client certificate's fingerprints and whether it verified, empty when the client
+ *        presented none
  * @param smtputf8 whether MAIL FROM asked for SMTPUTF8 (non-ASCII host names are then acceptable)
  * @param deferIfPermit a {@code defer_if_permit} raised by an earlier stage of this session and not yet acted on:
  *        the {@link Decision#deferIfPermit()} of the previous stage (client, then helo, then sender); empty for the
@@ -41,8 +43,25 @@ import org.estafeta.dns.Outcome;
 public record SessionFacts(String command, Optional<String> queueId, String clientAddress, int clientPort,
         String clientName, Outcome clientNameStatus, String reverseClientName, Outcome reverseClientNameStatus,
         Optional<String> helo, String protocol, Optional<String> sender, Optional<String> recipient,
-        int recipientCount, Optional<String> saslMethod, Optional<String> saslUsername, boolean tls, boolean smtputf8,
-        Optional<Reply> deferIfPermit, Submission.Actions actions) {
+        int recipientCount, Optional<String> saslMethod, Optional<String> saslUsername, boolean tls,
+        Optional<ClientCertificate> clientCertificate, boolean smtputf8, Optional<Reply> deferIfPermit,
+        Submission.Actions actions) {
+
+    /**
+     * A TLS client certificate as Postfix's restrictions see it.
+     *
+     * @param commonName the subject's CN (access replies name it: {@code <CN>: Client certificate rejected})
+     * @param fingerprint the certificate's fingerprint ({@code smtpd_tls_fingerprint_digest}, {@code AB:CD:...})
+     * @param publicKeyFingerprint the fingerprint of its public key
+     * @param trusted whether it verified against {@code smtpd_tls_CAfile}/{@code smtpd_tls_CApath}
+     */
+    public record ClientCertificate(String commonName, String fingerprint, String publicKeyFingerprint, boolean trusted) {
+        public ClientCertificate {
+            Objects.requireNonNull(commonName, "commonName");
+            Objects.requireNonNull(fingerprint, "fingerprint");
+            Objects.requireNonNull(publicKeyFingerprint, "publicKeyFingerprint");
+        }
+    }
 
     /** What Postfix writes for a client name it could not establish. */
     public static final String UNKNOWN = "unknown";
@@ -61,6 +80,7 @@ public record SessionFacts(String command, Optional<String> queueId, String clie
         Objects.requireNonNull(recipient, "recipient");
         Objects.requireNonNull(saslMethod, "saslMethod");
         Objects.requireNonNull(saslUsername, "saslUsername");
+        Objects.requireNonNull(clientCertificate, "clientCertificate");
         Objects.requireNonNull(deferIfPermit, "deferIfPermit");
         Objects.requireNonNull(actions, "actions");
         if (clientNameStatus != Outcome.FOUND && !clientName.equals(UNKNOWN)) {
@@ -101,6 +121,7 @@ public record SessionFacts(String command, Optional<String> queueId, String clie
         b.saslMethod = saslMethod;
         b.saslUsername = saslUsername;
         b.tls = tls;
+        b.clientCertificate = clientCertificate;
         b.smtputf8 = smtputf8;
         b.deferIfPermit = deferIfPermit;
         b.actions = actions;
@@ -125,6 +146,7 @@ public record SessionFacts(String command, Optional<String> queueId, String clie
         private Optional<String> saslMethod = Optional.empty();
         private Optional<String> saslUsername = Optional.empty();
         private boolean tls;
+        private Optional<ClientCertificate> clientCertificate = Optional.empty();
         private boolean smtputf8;
         private Optional<Reply> deferIfPermit = Optional.empty();
         private Submission.Actions actions = Submission.Actions.NONE;
@@ -195,6 +217,11 @@ public record SessionFacts(String command, Optional<String> queueId, String clie
             return this;
         }
 
+        public Builder clientCertificate(ClientCertificate certificate) {
+            this.clientCertificate = Optional.ofNullable(certificate);
+            return this;
+        }
+
         public Builder smtputf8(boolean smtputf8) {
             this.smtputf8 = smtputf8;
             return this;
@@ -213,7 +240,7 @@ public record SessionFacts(String command, Optional<String> queueId, String clie
         public SessionFacts build() {
             return new SessionFacts(command, queueId, clientAddress, clientPort, clientName, clientNameStatus,
                     reverseClientName, reverseClientNameStatus, helo, protocol, sender, recipient, recipientCount,
-                    saslMethod, saslUsername, tls, smtputf8, deferIfPermit, actions);
+                    saslMethod, saslUsername, tls, clientCertificate, smtputf8, deferIfPermit, actions);
         }
     }
 }

@@ -425,6 +425,10 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
+        if (certificateAbort != null) {
+            closeWith("421 4.7.1 " + settings.myhostname() + " Error: " + certificateAbort);
+            return;
+        }
         if (accessDenied != null && command != SmtpCommand.QUIT) {
             if (accessDenied.startsWith("21", 1)) {
                 reply(accessDenied);
@@ -696,6 +700,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }, ctx.executor());
     }
 
+    /** The TLS client certificate of this session (null: none, or no TLS). */
+    private SessionFacts.ClientCertificate clientCertificate;
+    /** smtpd_tls_req_ccert refused the client's certificate: the next command gets 421 with this reason. */
+    private String certificateAbort;
+
     private void startTls(ServerTls tls) {
         SslHandler ssl;
         try {
@@ -732,11 +741,20 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 return;
             }
             tlsActive = true;
+            javax.net.ssl.SSLSession session = ssl.engine().getSession();
+            clientCertificate = clientCertificate(tls, session);
             if (starttls.loglevel() >= 1) {
-                javax.net.ssl.SSLSession session = ssl.engine().getSession();
                 int bits = cipherBits(session.getCipherSuite());
-                log.info("Anonymous TLS connection established from " + namaddr + ": " + session.getProtocol()
+                String kind = clientCertificate == null ? "Anonymous" : clientCertificate.trusted() ? "Trusted" : "Untrusted";
+                log.info(kind + " TLS connection established from " + namaddr + ": " + session.getProtocol()
                         + " with cipher " + session.getCipherSuite() + " (" + bits + "/" + bits + " bits)");
+            }
+            if (starttls.level() == TlsPolicy.ENCRYPT && config != null && config.bool("smtpd_tls_req_ccert")
+                    && (clientCertificate == null || !clientCertificate.trusted())) {
+                // Postfix: log now, answer the next command with 421 and hang up
+                certificateAbort = clientCertificate == null ? "No client certificate presented"
+                        : "Client certificate not trusted";
+                log.info("NOQUEUE: abort: TLS from " + namaddr + ": " + certificateAbort);
             }
             // RFC 3207 section 4.2: discard all knowledge obtained from the client (Postfix: helo_reset, mail_reset)
             heloName = null;
@@ -746,6 +764,51 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             resetTransaction();
             done(SmtpCommand.STARTTLS, true);
         });
+    }
+
+    /**
+     * The client's certificate as the restrictions see it (fingerprints with smtpd_tls_fingerprint_digest, whether
+     * it verifies against smtpd_tls_CAfile/CApath), or null when it presented none.
+     */
+    private SessionFacts.ClientCertificate clientCertificate(ServerTls tls, javax.net.ssl.SSLSession session) {
+        java.security.cert.Certificate[] peer;
+        try {
+            peer = session.getPeerCertificates();
+        } catch (javax.net.ssl.SSLPeerUnverifiedException none) {
+            return null;
+        }
+        List<java.security.cert.X509Certificate> chain = new ArrayList<>();
+        for (java.security.cert.Certificate c : peer) {
+            if (c instanceof java.security.cert.X509Certificate x) {
+                chain.add(x);
+            }
+        }
+        if (chain.isEmpty()) {
+            return null;
+        }
+        String digest = config != null ? config.get("smtpd_tls_fingerprint_digest").orElse("sha256") : "sha256";
+        try {
+            java.security.cert.X509Certificate leaf = chain.get(0);
+            return new SessionFacts.ClientCertificate(commonName(leaf),
+                    org.estafeta.tls.TlsSupport.certificateFingerprint(leaf, digest),
+                    org.estafeta.tls.TlsSupport.publicKeyFingerprint(leaf, digest), tls.trusted(chain));
+        } catch (org.estafeta.tls.TlsException e) {
+            log.warn(namaddr + ": cannot fingerprint the client certificate: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static String commonName(java.security.cert.X509Certificate cert) {
+        try {
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return printable(String.valueOf(rdn.getValue()));
+                }
+            }
+        } catch (javax.naming.InvalidNameException e) {
+            // fall through
+        }
+        return "";
     }
 
     /** The symmetric key size a JSSE cipher suite name implies, for Postfix's {@code (256/256 bits)}. */
@@ -1282,6 +1345,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 .recipientCount(recipients.size())
                 .smtputf8(smtputf8)
                 .tls(tlsActive)
+                .clientCertificate(clientCertificate)
                 .sasl(saslMethod, saslUsername)
                 .deferIfPermit(dip)
                 .actions(actions);

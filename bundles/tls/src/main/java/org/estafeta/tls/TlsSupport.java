@@ -49,4 +49,49 @@ public final class TlsSupport {
     public static List<String> protocols(String parameter, String value, Set<String> supported) {
         return Protocols.parse(parameter, value, supported);
     }
+
+    /**
+     * Postfix's certificate fingerprint: the digest ({@code md5}, {@code sha1}, {@code sha256} ... as
+     * {@code smtpd_tls_fingerprint_digest} names it) of the DER certificate, upper-case hex bytes joined with
+     * {@code :}, as {@code relay_clientcerts} and {@code check_ccert_access} tables list them.
+     */
+    public static String certificateFingerprint(X509Certificate certificate, String digest) throws TlsException {
+        try {
+            return fingerprint(certificate.getEncoded(), digest);
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new TlsException("cannot encode the certificate of " + certificate.getSubjectX500Principal() + ": " + e, e);
+        }
+    }
+
+    /** Postfix's public-key fingerprint: the digest of the DER SubjectPublicKeyInfo, in the same form. */
+    public static String publicKeyFingerprint(X509Certificate certificate, String digest) throws TlsException {
+        return fingerprint(certificate.getPublicKey().getEncoded(), digest);
+    }
+
+    private static String fingerprint(byte[] der, String digest) throws TlsException {
+        String algorithm = switch (digest.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "md5" -> "MD5";
+            case "sha1" -> "SHA-1";
+            case "sha224" -> "SHA-224";
+            case "sha256" -> "SHA-256";
+            case "sha384" -> "SHA-384";
+            case "sha512" -> "SHA-512";
+            default -> throw new TlsException("smtpd_tls_fingerprint_digest: unsupported digest \"" + digest + "\"");
+        };
+        byte[] d;
+        try {
+            d = java.security.MessageDigest.getInstance(algorithm).digest(der);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new TlsException("smtpd_tls_fingerprint_digest: " + algorithm + " is not available: " + e, e);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (byte b : d) {
+            if (sb.length() > 0) {
+                sb.append(':');
+            }
+            sb.append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
+                    .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+        }
+        return sb.toString();
+    }
 }

@@ -457,6 +457,14 @@ final class Evaluation {
                     case "reject_unknown_reverse_client_hostname" -> status = rejectUnknownReverseName();
                     case "permit_mynetworks" -> status = permitMynetworks(replyName);
                     case "permit_sasl_authenticated" -> status = permitSaslAuthenticated();
+                    case "permit_tls_clientcerts" -> status = permitTlsClientcerts(false);
+                    case "permit_tls_all_clientcerts" -> status = permitTlsClientcerts(true);
+                    case "check_ccert_access" -> {
+                        if (table == null) {
+                            table = mapArgument(restrictions, i++, name);
+                        }
+                        status = checkCcertAccess(table, defAcl);
+                    }
                     case CHECK_CLIENT_ACL -> {
                         if (table == null) {
                             table = mapArgument(restrictions, i++, name);
@@ -916,6 +924,56 @@ final class Evaluation {
             throw rejectDictRetry(replyName);
         }
         return r == MatchList.Result.MATCH ? OK : DUNNO;
+    }
+
+    /**
+     * Postfix's permit_tls_clientcerts(): a verified certificate with {@code permit_tls_all_clientcerts}; else the
+     * certificate's, then the public key's fingerprint listed in {@code relay_clientcerts} (the issuer need not be
+     * trusted then). Without a certificate, a warning when {@code smtpd_tls_ask_ccert} is off.
+     */
+    private int permitTlsClientcerts(boolean all) {
+        if (!facts.tls()) {
+            return DUNNO;
+        }
+        var cert = facts.clientCertificate();
+        if (cert.isPresent() && cert.get().trusted() && all) {
+            return OK;
+        }
+        if (cert.isPresent()) {
+            for (String print : List.of(cert.get().publicKeyFingerprint(), cert.get().fingerprint())) {
+                for (String map : params.list("relay_clientcerts")) {
+                    LookupResult r = tables.lookup(map, print, false);
+                    if (r instanceof LookupResult.Found) {
+                        return OK;
+                    }
+                    if (r instanceof LookupResult.TemporaryFailure t) {
+                        log.warn("relay_clientcerts: lookup error for fingerprint '{}', pkey fingerprint {}: {}",
+                                cert.get().fingerprint(), cert.get().publicKeyFingerprint(), t.reason());
+                        throw rejectDictRetry(facts.namaddr());
+                    }
+                }
+            }
+        } else if (!params.bool("smtpd_tls_ask_ccert", false)) {
+            log.warn("{} is requested, but \"smtpd_tls_ask_ccert = no\"",
+                    all ? "permit_tls_all_clientcerts" : "permit_tls_clientcerts");
+        }
+        return DUNNO;
+    }
+
+    /** check_ccert_access: the certificate's fingerprint, then its public key's, in an access table. */
+    private int checkCcertAccess(String table, String defAcl) {
+        var cert = facts.clientCertificate();
+        if (!facts.tls() || cert.isEmpty()) {
+            return DUNNO;
+        }
+        for (String print : List.of(cert.get().fingerprint(), cert.get().publicKeyFingerprint())) {
+            // Postfix names the certificate's CN in the reply (the fingerprint would give away too much)
+            Checked c = checkAccess(table, print, false, cert.get().commonName(), "Client certificate", defAcl);
+            if (c.found()) {
+                return c.status();
+            }
+        }
+        return DUNNO;
     }
 
     private int permitSaslAuthenticated() {

@@ -172,6 +172,40 @@ class RestrictionEngineTest {
     }
 
     @Test
+    void tlsClientCertificatesRelayByFingerprintOrWhenVerified() {
+        ConfigSnapshot c = Fakes.config("compatibility_level", "3.6", "relay_domains", "",
+                "smtpd_relay_restrictions", "permit_tls_clientcerts, reject_unauth_destination",
+                "relay_clientcerts", "hash:/etc/postfix/relay_clientcerts", "smtpd_tls_ask_ccert", "yes");
+        // postmap folds keys to lower case, and lookups of fixed-string tables are folded too, as Postfix
+        tables.put("hash:/etc/postfix/relay_clientcerts", "aa:bb", "laptop");
+        SessionFacts.ClientCertificate listed = new SessionFacts.ClientCertificate("laptop.example", "AA:BB", "CC:DD", false);
+        SessionFacts.ClientCertificate listedKey = new SessionFacts.ClientCertificate("key.example", "00:11", "AA:BB", false);
+        SessionFacts.ClientCertificate other = new SessionFacts.ClientCertificate("old.example", "00:11", "22:33", true);
+        // a listed fingerprint relays even when its issuer is not trusted, as Postfix
+        assertAccepted(eval(RestrictionEngine.RECIPIENT, rcpt("x@foreign.example").tls(true).clientCertificate(listed).build(), c),
+                "certificate fingerprint");
+        assertAccepted(eval(RestrictionEngine.RECIPIENT, rcpt("x@foreign.example").tls(true).clientCertificate(listedKey).build(), c),
+                "public key fingerprint");
+        assertReply("554 5.7.1 <x@foreign.example>: Relay access denied",
+                eval(RestrictionEngine.RECIPIENT, rcpt("x@foreign.example").tls(true).clientCertificate(other).build(), c));
+        assertReply("554 5.7.1 <x@foreign.example>: Relay access denied",
+                eval(RestrictionEngine.RECIPIENT, rcpt("x@foreign.example").build(), c));
+        // permit_tls_all_clientcerts: any verified certificate
+        ConfigSnapshot all = Fakes.config("compatibility_level", "3.6", "relay_domains", "",
+                "smtpd_relay_restrictions", "permit_tls_all_clientcerts, reject_unauth_destination");
+        assertAccepted(eval(RestrictionEngine.RECIPIENT, rcpt("x@foreign.example").tls(true).clientCertificate(other).build(), all),
+                "verified");
+        assertReply("554 5.7.1 <x@foreign.example>: Relay access denied",
+                eval(RestrictionEngine.RECIPIENT, rcpt("x@foreign.example").tls(true).clientCertificate(listed).build(), all));
+        // check_ccert_access: an access table keyed by fingerprint
+        ConfigSnapshot access = Fakes.config("compatibility_level", "3.6", "relay_domains", "",
+                "smtpd_relay_restrictions", "check_ccert_access hash:/etc/postfix/ccerts, reject_unauth_destination");
+        tables.put("hash:/etc/postfix/ccerts", "00:11", "REJECT revoked laptop");
+        assertReply("554 5.7.1 <old.example>: Client certificate rejected: revoked laptop",
+                eval(RestrictionEngine.RECIPIENT, rcpt("x@foreign.example").tls(true).clientCertificate(other).build(), access));
+    }
+
+    @Test
     void bothRecipientListsMustPassInEitherOrder() {
         for (String before : List.of("yes", "no")) {
             ConfigSnapshot c = Fakes.config("compatibility_level", "2", "smtpd_relay_before_recipient_restrictions",

@@ -60,6 +60,12 @@ public final class TlsServiceImpl implements TlsService {
         }
         String protocolParameter = level == TlsPolicy.ENCRYPT ? "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols";
         String protocolValue = config.get(protocolParameter).orElse("");
+        boolean ask = config.get("smtpd_tls_ask_ccert").map(TlsServiceImpl::yes).orElse(false)
+                || (level == TlsPolicy.ENCRYPT && config.get("smtpd_tls_req_ccert").map(TlsServiceImpl::yes).orElse(false));
+        String caFile = config.get("smtpd_tls_CAfile").orElse("").strip();
+        String caPath = config.get("smtpd_tls_CApath").orElse("").strip();
+        long sessionTimeout = config.get("smtpd_tls_session_cache_timeout").isPresent()
+                ? config.seconds("smtpd_tls_session_cache_timeout") : 3600;
 
         List<Path> files = new ArrayList<>();
         if (!chainFiles.isEmpty()) {
@@ -75,7 +81,11 @@ public final class TlsServiceImpl implements TlsService {
         }
         StringBuilder key = new StringBuilder().append(chainFiles).append('\0').append(certFile).append('\0')
                 .append(keyFile).append('\0').append(hostname).append('\0').append(tlsDir).append('\0')
-                .append(protocolValue);
+                .append(protocolValue).append('\0').append(ask).append('\0').append(caFile).append('\0')
+                .append(caPath).append('\0').append(sessionTimeout);
+        if (!caFile.isEmpty()) {
+            key.append('\0').append(version(Path.of(caFile)));
+        }
         for (Path f : files) {
             key.append('\0').append(version(f));
         }
@@ -104,7 +114,11 @@ public final class TlsServiceImpl implements TlsService {
                 material = SelfSigned.load(tlsDir, hostname, log);
                 source = "self-signed " + tlsDir.resolve(SelfSigned.CERT_FILE);
             }
-            SSLContext context = context(material);
+            List<X509Certificate> authorities = authorities(caFile, caPath);
+            SSLContext context = context(material, ask ? authorities : null);
+            // JSSE keeps the server's sessions in memory (and issues TLS 1.3 tickets): smtpd_tls_session_cache_timeout
+            // bounds how long one may be resumed; smtpd_tls_session_cache_database is accepted and not used
+            context.getServerSessionContext().setSessionTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(0, sessionTimeout)));
             List<String> protocols;
             try {
                 protocols = Protocols.parse(protocolParameter, protocolValue,
@@ -112,7 +126,7 @@ public final class TlsServiceImpl implements TlsService {
             } catch (IllegalArgumentException e) {
                 throw new TlsException(e.getMessage(), e);
             }
-            ServerTls tls = new ServerTls(context, protocols, material.chain(), source);
+            ServerTls tls = new ServerTls(context, protocols, material.chain(), source, ask, authorities);
             if (cache.size() > 32) {
                 cache.clear();
             }
@@ -130,7 +144,37 @@ public final class TlsServiceImpl implements TlsService {
         }
     }
 
+    private static boolean yes(String v) {
+        return v.strip().equalsIgnoreCase("yes");
+    }
+
+    /** The CA certificates of smtpd_tls_CAfile and of every file in smtpd_tls_CApath. */
+    static List<X509Certificate> authorities(String caFile, String caPath) throws TlsException {
+        List<X509Certificate> cas = new ArrayList<>();
+        if (!caFile.isEmpty()) {
+            cas.addAll(KeyMaterial.read("smtpd_tls_CAfile", Path.of(caFile)).certificates());
+        }
+        if (!caPath.isEmpty()) {
+            try (var files = Files.list(Path.of(caPath))) {
+                for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                    cas.addAll(KeyMaterial.read("smtpd_tls_CApath", f).certificates());
+                }
+            } catch (IOException e) {
+                throw new TlsException("smtpd_tls_CApath: cannot read " + caPath + ": " + e.getMessage(), e);
+            }
+        }
+        return cas;
+    }
+
     static SSLContext context(KeyMaterial material) throws TlsException {
+        return context(material, null);
+    }
+
+    /**
+     * With {@code askFrom} non-null, the context asks clients for a certificate naming these authorities, and
+     * accepts whatever the client presents: Postfix decides afterwards what a (un)trusted certificate may do.
+     */
+    static SSLContext context(KeyMaterial material, List<X509Certificate> askFrom) throws TlsException {
         try {
             char[] password = new char[0];
             KeyStore store = KeyStore.getInstance("PKCS12");
@@ -139,7 +183,25 @@ public final class TlsServiceImpl implements TlsService {
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(store, password);
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(kmf.getKeyManagers(), null, null);
+            javax.net.ssl.TrustManager[] trust = askFrom == null ? null : new javax.net.ssl.TrustManager[] {
+                new javax.net.ssl.X509TrustManager() {
+                    @Override
+                    public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                        // accepted here; ServerTls.trusted() verifies it after the handshake
+                    }
+
+                    @Override
+                    public void checkServerTrusted(X509Certificate[] chain, String authType)
+                            throws java.security.cert.CertificateException {
+                        throw new java.security.cert.CertificateException("server context");
+                    }
+
+                    @Override
+                    public X509Certificate[] getAcceptedIssuers() {
+                        return askFrom.toArray(X509Certificate[]::new);
+                    }
+                }};
+            context.init(kmf.getKeyManagers(), trust, null);
             return context;
         } catch (GeneralSecurityException | IOException e) {
             throw new TlsException("cannot make a TLS context: " + e, e);
