@@ -749,7 +749,8 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 log.info(kind + " TLS connection established from " + namaddr + ": " + session.getProtocol()
                         + " with cipher " + session.getCipherSuite() + " (" + bits + "/" + bits + " bits)");
             }
-            if (starttls.level() == TlsPolicy.ENCRYPT && config != null && config.bool("smtpd_tls_req_ccert")
+            if (starttls.level() == TlsPolicy.ENCRYPT && config != null
+                    && config.get("smtpd_tls_req_ccert").map(v -> v.strip().equalsIgnoreCase("yes")).orElse(false)
                     && (clientCertificate == null || !clientCertificate.trusted())) {
                 // Postfix: log now, answer the next command with 421 and hang up
                 certificateAbort = clientCertificate == null ? "No client certificate presented"
