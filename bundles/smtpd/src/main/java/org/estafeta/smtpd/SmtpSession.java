@@ -91,6 +91,8 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     private final ClientLimits limits;
     private final SmtpdTls starttls;
     private final SmtpdSasl sasl;
+    /** The dialogue for notify_classes' postmaster notices. */
+    private final SessionTranscript transcript;
     /** AUTH commands per client address (smtpd_client_auth_rate_limit), shared by the instance; null: no limit. */
     private final ClientLimits authLimits;
     /** The mechanisms the last EHLO announced (null: AUTH not announced or not known yet). */
@@ -174,6 +176,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             SmtpdTls starttls, SmtpdSasl sasl, ClientLimits authLimits) {
         this.sasl = sasl;
         this.authLimits = authLimits;
+        this.transcript = SessionTranscript.from(config);
         this.starttls = starttls;
         this.settings = settings;
         this.log = log;
@@ -292,6 +295,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (saslExchange != null && input instanceof SmtpInput.Line line) {
+            transcript.in("(AUTH response not shown)");
             saslResponse(line.text());
         } else if (saslExchange != null) {
             // Postfix's smtpd_chat_query_limit() with smtpd_sasl_response_limit
@@ -378,10 +382,34 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             }
         }
         log.info("disconnect from " + namaddr + counters());
+        notifyPostmaster(reason);
         context.fireChannelInactive();
     }
 
     private long contentBytes;
+
+    /**
+     * Sends the session transcript to the postmaster when {@code notify_classes} asks for an error class the session
+     * had (Postfix's chat_reset and smtpd_chat_notify), through cleanup on the worker pool.
+     */
+    private void notifyPostmaster(String why) {
+        var notice = transcript.take(namaddr, why, config);
+        Cleanup cleanup = services.cleanup();
+        if (notice.isEmpty()) {
+            return;
+        }
+        if (cleanup == null) {
+            log.warn("postmaster notify: no cleanup service");
+            return;
+        }
+        services.workers().execute(() -> {
+            try {
+                notice.get().send(cleanup);
+            } catch (IOException | RuntimeException e) {
+                log.warn("postmaster notify: " + e.getMessage());
+            }
+        });
+    }
 
     // ------------------------------------------------------------------------------------------------ commands
 
@@ -404,6 +432,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         int nul = received.indexOf('\0');
         String text = nul >= 0 ? received.substring(0, nul) : received;
         List<SmtpTokens.Token> argv = SmtpTokens.split(text);
+        if (transcript.active()) {
+            // an AUTH initial response is a credential: the transcript names the mechanism only
+            transcript.in(argv.size() > 2 && argv.get(0).text().equalsIgnoreCase("AUTH")
+                    ? argv.get(0).text() + " " + argv.get(1).text() + " (initial response not shown)" : text);
+        }
         if (argv.isEmpty()) {
             where = "UNKNOWN";
             total[SmtpCommand.UNKNOWN.ordinal()]++;
@@ -1520,6 +1553,9 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }
         boolean wasBdatChunkError = isBdat && !chunkLast;
         resetTransaction();
+        if (transcript.size() > SessionTranscript.FLUSH_THRESHOLD) {
+            notifyPostmaster(null);
+        }
         if (wasBdatChunkError) {
             bdat = true;
             bdatError = true;
@@ -1865,6 +1901,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     }
 
     private void write(String text) {
+        transcript.out(text);
         byte[] bytes = wire(text + "\r\n");
         ByteBuf buf = ctx.alloc().buffer(bytes.length).writeBytes(bytes);
         ctx.write(buf, ctx.voidPromise());
@@ -1904,6 +1941,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         phase = Phase.CLOSING;
         closedByServer = true;
         ctx.channel().config().setAutoRead(false);
+        transcript.out(text);
         byte[] bytes = wire(text + "\r\n");
         flushPending = false;
         ctx.writeAndFlush(ctx.alloc().buffer(bytes.length).writeBytes(bytes)).addListener(ChannelFutureListener.CLOSE);

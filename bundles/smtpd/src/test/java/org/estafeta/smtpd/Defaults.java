@@ -41,6 +41,10 @@ final class Defaults {
         p.put("smtpd_delay_reject", "yes");
         p.put("smtpd_forbid_unauth_pipelining", "yes");
         p.put("smtpd_forbid_bare_newline", "normalize");
+        p.put("notify_classes", "resource, software");
+        p.put("double_bounce_sender", "double-bounce");
+        p.put("error_notice_recipient", "postmaster");
+        p.put("bounce_notice_recipient", "postmaster");
         p.put("smtpd_sasl_auth_enable", "no");
         p.put("smtpd_sasl_type", "cyrus");
         p.put("smtpd_sasl_path", "smtpd");
