@@ -46,6 +46,8 @@ public final class Main {
               postsuper -d|-h|-H|-r ID|ALL [queue...]  delete, hold, release, requeue
               postcat [-e|-h|-b] -q ID ...     a queued message: envelope and content
               sendmail [-f SENDER] [-t] [-i] [-F NAME] [--] [RECIPIENT ...]   submit the message on standard input
+              saslpasswd [-cdlp] [-u REALM] [-m MECHANISMS] [USER]   the built-in SASL back end's users
+                                       ($estafeta_sasldb_path), as Cyrus's saslpasswd2 (-l lists them)
             Every command takes -c CONFDIR, the directory holding main.cf and master.cf.""";
 
     private final PrintStream out;
@@ -137,6 +139,8 @@ public final class Main {
                     return postmap(confOption(args));
                 case "postcat":
                     return postcat(confOption(args));
+                case "saslpasswd":
+                    return saslpasswd(confOption(args));
                 case "sendmail":
                     return org.estafeta.pickup.Sendmail.run(args, dir -> {
                         dir.ifPresent(d -> confDir = d);
@@ -199,6 +203,14 @@ public final class Main {
             }
         }
         return rest;
+    }
+
+    /** saslpasswd: {@link org.estafeta.sasl.SaslPasswd} on {@code estafeta_sasldb_path} (an explicit -f wins). */
+    private int saslpasswd(List<String> args) throws GatewayException {
+        Settings s = locateGateway();
+        List<String> all = new ArrayList<>(List.of("-f", s.snapshot().value("estafeta_sasldb_path")));
+        all.addAll(args);
+        return org.estafeta.sasl.SaslPasswd.run(all, System.in, out, err);
     }
 
     /**

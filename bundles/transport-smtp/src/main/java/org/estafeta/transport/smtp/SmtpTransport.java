@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code smtp} transport, Postfix's smtp(8): next hops {@code domain} (MX lookup), {@code [host]},
- * {@code [host]:port}, {@code host:port}, the {@code smtp_*} parameters of the service's context, and results
- * with Postfix's texts. Logs as {@code smtp}.
+ * {@code [host]:port}, {@code host:port}, the {@code smtp_*} parameters of the service's context (STARTTLS with
+ * {@code smtp_tls_*}, SMTP AUTH with {@code smtp_sasl_*}), and results with Postfix's texts. Logs as {@code smtp}.
  */
 @Component(service = Transport.class, property = Transport.NAME + "=smtp")
 public final class SmtpTransport implements Transport {

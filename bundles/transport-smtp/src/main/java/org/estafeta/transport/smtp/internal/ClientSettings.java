@@ -19,7 +19,8 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
         String bindAddress6, int mxAddressLimit, int mxSessionLimit, boolean skip5xxGreeting, boolean neverEhlo,
         int lineLengthLimit, Duration reuseTimeLimit, boolean cacheOnDemand, Duration cacheTimeLimit,
         String addressPreference, boolean deferIfNoMxAddress, boolean dnsLookup, boolean nativeLookup,
-        List<String> fallbackRelays, String inetProtocols, String relayhost, TlsSettings tls) {
+        List<String> fallbackRelays, String inetProtocols, String relayhost, TlsSettings tls, SaslSettings sasl,
+        SaslPasswords.LocalDomains localDomains) {
 
     /** Postfix's defaults, for names the registry may not list (most lmtp_* ones). */
     static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -41,7 +42,9 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
             Map.entry("tls_mandatory_protocols", ">=TLSv1"), Map.entry("tls_loglevel", "0"),
             Map.entry("tls_policy_maps", ""), Map.entry("tls_verify_cert_match", "hostname"),
             Map.entry("tls_secure_cert_match", "nexthop, dot-nexthop"), Map.entry("starttls_timeout", "300s"),
-            Map.entry("tls_session_cache_database", ""), Map.entry("tls_session_cache_timeout", "3600s"));
+            Map.entry("tls_session_cache_database", ""), Map.entry("tls_session_cache_timeout", "3600s"),
+            Map.entry("sasl_auth_enable", "no"), Map.entry("sasl_password_maps", ""),
+            Map.entry("sasl_security_options", "noplaintext, noanonymous"));
 
     static ClientSettings from(PluginContext ctx, boolean lmtp) {
         String p = lmtp ? "lmtp_" : "smtp_";
@@ -73,7 +76,16 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
                 r.time("connection_cache_time_limit"), pref, r.bool("defer_if_no_mx_address_found"), dns,
                 nativeLookup, ConfigValues.list(r.text("fallback_relay")),
                 ctx.parameter("inet_protocols").filter(s -> !s.isBlank()).orElse("all").toLowerCase(Locale.ROOT),
-                ctx.parameter("relayhost").orElse("").strip(), TlsSettings.from(p, r::text));
+                ctx.parameter("relayhost").orElse("").strip(), TlsSettings.from(p, r::text),
+                SaslSettings.from(p, lmtp, r::text), localDomains(ctx, myhostname));
+    }
+
+    /** What mail_addr_find() needs for sender keys: {@code $myorigin}, the names of {@code $mydestination}. */
+    private static SaslPasswords.LocalDomains localDomains(PluginContext ctx, String myhostname) {
+        String origin = ctx.parameter("myorigin").filter(s -> !s.isBlank()).orElse(myhostname).strip();
+        List<String> dest = ConfigValues.list(ctx.parameter("mydestination").orElse("")).stream()
+                .filter(d -> d.indexOf(':') < 0 && !d.startsWith("/")).toList();
+        return new SaslPasswords.LocalDomains(origin, dest, ctx.parameter("recipient_delimiter").orElse(""));
     }
 
     /** Whether IPv4 addresses may be used ({@code inet_protocols}). */

@@ -61,6 +61,15 @@ final class Connection {
     boolean verified;
     /** 0: SIZE not announced; -1: announced without a limit; else the limit. */
     long sizeLimit;
+    /** AUTH was announced and SASL is enabled (Postfix's SMTP_FEATURE_AUTH). */
+    boolean auth;
+    /** The announced mechanisms {@code *_sasl_mechanism_filter} lets through; null when there are none. */
+    List<String> authMechanisms;
+    /**
+     * {@link SaslPasswords.Credentials#identity()} of the credentials this session authenticated with, null when
+     * it did not authenticate: a cached connection is only reused for the same credentials.
+     */
+    String authIdentity;
     int reuseCount;
     long cacheToken;
 

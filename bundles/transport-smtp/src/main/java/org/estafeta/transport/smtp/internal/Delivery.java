@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 import org.estafeta.api.message.Reply;
 import org.estafeta.api.transport.DeliveryRequest;
@@ -72,6 +74,8 @@ final class Delivery {
     private boolean retryPlain;
     /** The session is that retry. */
     private boolean plainOnly;
+    /** {@code *_sasl_password_maps} when SASL is enabled, else null. */
+    private final SaslPasswords passwords;
 
     Delivery(DeliveryRequest request, ClientSettings settings, EventLoopGroup group, ConnectionCache cache,
             HostFinder finder, Logger log, TableService tables, TlsContexts contexts) {
@@ -90,7 +94,11 @@ final class Delivery {
         for (int i = 0; i < recipients.size(); i++) {
             pending.add(i);
         }
-        this.cacheKey = settings.program() + "/" + request.service() + "/" + request.nexthop();
+        SaslSettings sasl = settings.sasl();
+        this.passwords = sasl.enabled() ? new SaslPasswords(sasl, tables, settings.localDomains()) : null;
+        // as Postfix's connection cache labels: with sender-dependent credentials the sender is part of the key
+        this.cacheKey = settings.program() + "/" + request.service() + "/" + request.nexthop()
+                + (passwords != null && sasl.senderDependent() ? "/" + request.envelope().sender() : "");
     }
 
     /**
@@ -250,6 +258,10 @@ final class Delivery {
             c.quit(settings.quitTimeout()); // a plain or unverified connection: not for this policy
             return null;
         }
+        if (!sameCredentials(c)) {
+            c.quit(settings.quitTimeout()); // authenticated as someone else (or not at all): never shared
+            return null;
+        }
         try {
             c.send("RSET");
             if (c.read(RSET_TIMEOUT, "sending RSET probe").isPositive()) {
@@ -261,6 +273,31 @@ final class Delivery {
         }
         c.close();
         return null;
+    }
+
+    /**
+     * Whether a cached connection authenticated (or not) as this delivery would: an AUTH session is never shared
+     * with a delivery whose credentials differ, nor an unauthenticated one with a delivery that has credentials.
+     */
+    private boolean sameCredentials(Connection c) {
+        if (!c.auth && c.authIdentity == null) {
+            return true; // the server offered no AUTH (or SASL was off): a new session would not authenticate either
+        }
+        try {
+            SaslPasswords.Credentials cred = credentials(c.target);
+            return Objects.equals(cred == null ? null : cred.identity(), c.authIdentity);
+        } catch (SaslPasswords.LookupError e) {
+            return false;
+        }
+    }
+
+    /** smtp_sasl_passwd_lookup() for this delivery and server; null when SASL is off or nothing is found. */
+    private SaslPasswords.Credentials credentials(Target t) throws SaslPasswords.LookupError {
+        if (passwords == null) {
+            return null;
+        }
+        String sender = settings.sasl().senderDependent() ? request.envelope().sender() : null;
+        return passwords.find(sender, t.host(), hop.text());
     }
 
     private Connection connect(Target t) throws InterruptedException {
@@ -383,7 +420,71 @@ final class Delivery {
         if (c.esmtp && !features(c, r, loopDetect)) {
             return false;
         }
-        return startTls(c, loopDetect);
+        return startTls(c, loopDetect) && saslLogin(c);
+    }
+
+    /**
+     * Postfix's smtp_sasl_helo_login(), after EHLO (and STARTTLS): when the server offered AUTH and
+     * {@code *_sasl_password_maps} has credentials for it, authenticate; without credentials talk as strangers.
+     * False after a failure that was reported (the session is then not reused).
+     */
+    private boolean saslLogin(Connection c) throws SessionException, InterruptedException {
+        c.authIdentity = null;
+        if (passwords == null || !c.auth) {
+            return true;
+        }
+        Target t = c.target;
+        SaslPasswords.Credentials cred;
+        try {
+            cred = credentials(t);
+        } catch (SaslPasswords.LookupError e) {
+            log.warn("{}", e.getMessage());
+            log.warn("{}: {} lookup error", request.envelope().queueId(), passwords.title());
+            bulkFail(Why.local("4.3.0", "local data error while talking to " + t.namaddr()), t);
+            return false;
+        }
+        if (cred == null) {
+            return true; // c.auth stays set: this session is not for a delivery that has credentials
+        }
+        if (c.authMechanisms == null) {
+            bulkFail(Why.local("4.7.0", "SASL authentication failed: server " + t.namaddr()
+                    + " offered no compatible authentication mechanisms for this type of connection security"), t);
+            return false;
+        }
+        SaslSettings sasl = settings.sasl();
+        Set<String> options = c.tls == null ? sasl.securityOptions()
+                : c.verified ? sasl.tlsVerifiedSecurityOptions() : sasl.tlsSecurityOptions();
+        String hello = settings.lmtp() ? "LHLO" : c.esmtp ? "EHLO" : "HELO";
+        Why failed = new SaslLogin(c, settings.heloTimeout(), "performing the " + hello + " handshake",
+                sasl.softBounce()).run(c.authMechanisms, options, cred);
+        if (failed != null) {
+            bulkFail(failed, t);
+            return false;
+        }
+        c.authIdentity = cred.identity();
+        return true;
+    }
+
+    /** smtp_sasl_helo_auth(): an AUTH keyword of the EHLO/LHLO reply, {@code words} the mechanisms after it. */
+    private void authOffered(Connection c, List<String> words) {
+        List<String> mechs = settings.sasl().filter(words);
+        if (c.authMechanisms != null) {
+            // several AUTH lines: their lists are joined (duplicates do no harm)
+            if (!mechs.isEmpty() && !String.join(" ", mechs).equalsIgnoreCase(String.join(" ", c.authMechanisms))) {
+                List<String> joined = new ArrayList<>(c.authMechanisms);
+                joined.addAll(mechs);
+                c.authMechanisms = List.copyOf(joined);
+            }
+            return;
+        }
+        if (!mechs.isEmpty()) {
+            c.authMechanisms = List.copyOf(mechs);
+        } else if (words.isEmpty()) {
+            log.warn("{} offered null AUTH mechanism list", c.target.namaddrport());
+        } else {
+            log.warn("{} offered no supported AUTH mechanisms: '{}'", c.target.namaddrport(), String.join(" ", words));
+        }
+        c.auth = true;
     }
 
     /**
@@ -430,7 +531,7 @@ final class Delivery {
             s = c.handshake(engine, settings.tls().starttlsTimeout());
         } catch (SSLException e) {
             log.info("SSL_connect error to {}: {}", t.namaddrport(), e.getMessage());
-            if (level == TlsLevel.MAY) {
+            if (level == TlsLevel.MAY && !haveCredentials(t)) {
                 log.info("{}: Cannot start TLS: handshake failure; trying {} again without TLS",
                         request.envelope().queueId(), t.namaddrport());
                 retryPlain = true;
@@ -453,7 +554,8 @@ final class Delivery {
             return false;
         }
         // the features of the plain-text EHLO are forgotten; only the reply over TLS counts
-        c.pipelining = c.dsn = c.eightBitMime = c.smtputf8 = c.startTls = false;
+        c.pipelining = c.dsn = c.eightBitMime = c.smtputf8 = c.startTls = c.auth = false;
+        c.authMechanisms = null;
         c.sizeLimit = 0;
         String hello = settings.lmtp() ? "LHLO" : "EHLO";
         c.send(hello + " " + settings.heloName());
@@ -463,6 +565,15 @@ final class Delivery {
             return false;
         }
         return features(c, r, loopDetect);
+    }
+
+    /** HAVE_SASL_CREDENTIALS: then no plain-text retry after a failed TLS handshake (a lookup error counts). */
+    private boolean haveCredentials(Target t) {
+        try {
+            return credentials(t) != null;
+        } catch (SaslPasswords.LookupError e) {
+            return true;
+        }
     }
 
     /** The names of the policy's match list: {@code hostname}, {@code nexthop}, {@code dot-nexthop}, or literal. */
@@ -507,6 +618,11 @@ final class Delivery {
                 case "DSN" -> c.dsn = true;
                 case "SMTPUTF8" -> c.smtputf8 = true;
                 case "STARTTLS" -> c.startTls = c.tls == null;
+                case "AUTH" -> {
+                    if (passwords != null) {
+                        authOffered(c, Arrays.asList(w).subList(1, w.length));
+                    }
+                }
                 case "SIZE" -> {
                     c.sizeLimit = -1;
                     if (w.length > 1) {

@@ -180,11 +180,13 @@ final class ScriptedServer implements AutoCloseable {
         }
 
         /**
-         * A server loop: greeting, EHLO with {@code keywords}, then each command answered by {@code answer}
+         * A server loop: greeting (unless null), EHLO with {@code keywords}, then each command answered by {@code answer}
          * (null: the default), DATA content read after 354, until QUIT or the end.
          */
         void serve(String greeting, List<String> keywords, Answer answer) throws IOException {
-            reply(greeting);
+            if (greeting != null) {
+                reply(greeting); // null: the session goes on after STARTTLS
+            }
             String l;
             while ((l = line()) != null) {
                 String cmd = l.length() >= 4 ? l.substring(0, 4).toUpperCase() : l.toUpperCase();
