@@ -140,7 +140,8 @@ public final class Main {
                 case "postcat":
                     return postcat(confOption(args));
                 case "saslpasswd":
-                    return saslpasswd(confOption(args));
+                    // -c is saslpasswd2's "create" here; the configuration directory comes before the command
+                    return saslpasswd(args);
                 case "sendmail":
                     return org.estafeta.pickup.Sendmail.run(args, dir -> {
                         dir.ifPresent(d -> confDir = d);
