@@ -20,6 +20,20 @@ public interface Cleanup {
      */
     Stream open(Submission envelope) throws IOException;
 
+    /**
+     * Starts a message received by one master.cf service: as {@link #open(Submission)}, except that the parameters a
+     * service may override for its own mail ({@code estafeta_content_filters}, {@code estafeta_content_filter_*} and
+     * the filters' own parameters, docs/content-filters.md) come from {@code service}, that service's snapshot
+     * ({@code ConfigSnapshot.forService}), so that for example a reinjection listener's
+     * {@code -o estafeta_content_filters=} turns the filters off for it. Everything else cleanup does follows main.cf,
+     * as Postfix's cleanup does.
+     *
+     * @since 1.3
+     */
+    default Stream open(Submission envelope, org.estafeta.config.ConfigSnapshot service) throws IOException {
+        return open(envelope);
+    }
+
     /** The message of one submission, written as it arrives. */
     interface Stream {
         /**
@@ -34,7 +48,9 @@ public interface Cleanup {
          *
          * @throws IOException when the message cannot be made durable; nothing is left half-queued and smtpd
          *         answers 451
-         * @throws Rejected when cleanup refuses the content (header or body checks, a filter); smtpd sends the reply
+         * @throws Rejected when cleanup refuses the content (header or body checks, a content filter's Reject or Defer,
+         *         or {@code 451 4.3.0} when a filter is missing or failed); smtpd sends the reply. A content filter
+         *         runs inside this call, so it may block for up to {@code estafeta_content_filter_timeout} per filter
          */
         String commit() throws IOException, Rejected;
 

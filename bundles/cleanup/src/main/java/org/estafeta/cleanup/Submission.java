@@ -18,9 +18,18 @@ import org.estafeta.api.message.ClientInfo;
  * @param protocol {@code SMTP} or {@code ESMTP}, as Postfix's Received header says
  * @param actions what the restrictions decided to do with the message once it is queued
  * @param local present for local submission (the sendmail command through pickup), empty for SMTP
+ * @param receivedComments comment lines smtpd puts in its Received header between the {@code from} and {@code by}
+ *        clauses, without the leading tab ({@code (using TLSv1.3 with cipher ...)}, {@code (Authenticated sender:
+ *        user)}), as smtpd_tls_received_header and smtpd_sasl_authenticated_header ask
  */
 public record Submission(String sender, Map<String, String> mailParameters, List<Recipient> recipients,
-        ClientInfo client, String protocol, Actions actions, Optional<Local> local) {
+        ClientInfo client, String protocol, Actions actions, Optional<Local> local, List<String> receivedComments) {
+
+    /** A submission without Received comments. */
+    public Submission(String sender, Map<String, String> mailParameters, List<Recipient> recipients,
+            ClientInfo client, String protocol, Actions actions, Optional<Local> local) {
+        this(sender, mailParameters, recipients, client, protocol, actions, local, List.of());
+    }
 
     /** A submission from the network (smtpd, the bounce service): no {@link Local} part. */
     public Submission(String sender, Map<String, String> mailParameters, List<Recipient> recipients,
@@ -36,6 +45,7 @@ public record Submission(String sender, Map<String, String> mailParameters, List
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(actions, "actions");
         Objects.requireNonNull(local, "local");
+        receivedComments = List.copyOf(receivedComments);
         if (recipients.isEmpty()) {
             throw new IllegalArgumentException("a submission needs at least one recipient");
         }

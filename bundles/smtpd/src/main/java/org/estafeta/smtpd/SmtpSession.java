@@ -733,6 +733,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }, ctx.executor());
     }
 
+    /** {@code TLSv1.3 with cipher X (256/256 bits)} once TLS is on, for the Received header. */
+    private String tlsSummary;
+    private boolean tlsAskedCertificate;
+    private String clientCertificateIssuer = "";
+
     /** The TLS client certificate of this session (null: none, or no TLS). */
     private SessionFacts.ClientCertificate clientCertificate;
     /** smtpd_tls_req_ccert refused the client's certificate: the next command gets 421 with this reason. */
@@ -776,6 +781,9 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             tlsActive = true;
             javax.net.ssl.SSLSession session = ssl.engine().getSession();
             clientCertificate = clientCertificate(tls, session);
+            tlsSummary = session.getProtocol() + " with cipher " + session.getCipherSuite() + " ("
+                    + cipherBits(session.getCipherSuite()) + "/" + cipherBits(session.getCipherSuite()) + " bits)";
+            tlsAskedCertificate = tls.askClientCertificate();
             if (starttls.loglevel() >= 1) {
                 int bits = cipherBits(session.getCipherSuite());
                 String kind = clientCertificate == null ? "Anonymous" : clientCertificate.trusted() ? "Trusted" : "Untrusted";
@@ -823,6 +831,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         String digest = config != null ? config.get("smtpd_tls_fingerprint_digest").orElse("sha256") : "sha256";
         try {
             java.security.cert.X509Certificate leaf = chain.get(0);
+            clientCertificateIssuer = commonNameOf(leaf.getIssuerX500Principal().getName());
             return new SessionFacts.ClientCertificate(commonName(leaf),
                     org.estafeta.tls.TlsSupport.certificateFingerprint(leaf, digest),
                     org.estafeta.tls.TlsSupport.publicKeyFingerprint(leaf, digest), tls.trusted(chain));
@@ -833,8 +842,12 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     }
 
     private static String commonName(java.security.cert.X509Certificate cert) {
+        return commonNameOf(cert.getSubjectX500Principal().getName());
+    }
+
+    private static String commonNameOf(String dn) {
         try {
-            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(dn).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {
                     return printable(String.valueOf(rdn.getValue()));
                 }
@@ -1449,7 +1462,35 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             effective = new Submission.Actions(actions.hold(), actions.discard(), Optional.of(settings.contentFilter()),
                     actions.redirect(), actions.prependHeaders());
         }
-        pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, effective));
+        pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, effective,
+                Optional.empty(), receivedComments()));
+    }
+
+    /**
+     * Postfix's Received comments: with smtpd_tls_received_header, the TLS protocol and cipher and the client
+     * certificate (or its absence); with smtpd_sasl_authenticated_header, the SASL user name. Text from the client
+     * is sanitized as Postfix's comment_sanitize() leaves it: no parentheses or backslashes to unbalance the comment.
+     */
+    private List<String> receivedComments() {
+        List<String> comments = new ArrayList<>();
+        if (tlsActive && tlsSummary != null && config != null
+                && config.get("smtpd_tls_received_header").map(v -> v.strip().equalsIgnoreCase("yes")).orElse(false)) {
+            comments.add("(using " + tlsSummary + ")");
+            if (clientCertificate != null) {
+                comments.add("(Client CN \"" + commentSafe(clientCertificate.commonName()) + "\", Issuer \""
+                        + commentSafe(clientCertificateIssuer) + "\" (" + (clientCertificate.trusted() ? "verified OK" : "not verified") + "))");
+            } else {
+                comments.add(tlsAskedCertificate ? "(Client did not present a certificate)" : "(No client certificate requested)");
+            }
+        }
+        if (saslUsername != null && sasl.authenticatedHeader()) {
+            comments.add("(Authenticated sender: " + commentSafe(saslUsername) + ")");
+        }
+        return comments;
+    }
+
+    private static String commentSafe(String s) {
+        return s.replaceAll("[()\\\\\"]", "?");
     }
 
     private boolean contentPhase() {

@@ -21,6 +21,12 @@ import org.osgi.annotation.versioning.ProviderType;
  * flight keeps the table it started with. Lookups through a handle never throw: an exception escaping the
  * plugin becomes a {@link org.estafeta.api.table.LookupResult.TemporaryFailure} and is logged as a plugin bug.
  *
+ * <p><b>Composite and proxied tables:</b> {@code proxy:type:name} opens {@code type:name} in-process (there is
+ * no proxymap process; the table is shared anyway). {@code unionmap:{type:name, ...}} joins the values its tables
+ * find with commas; {@code pipemap:{type:name, ...}} feeds each value to the next table as its key. Their tables are
+ * opened through this service; a temporary failure of any of them is a temporary failure of the composite, and a
+ * type nobody provides fails the open with {@link UnsupportedTableTypeException} naming that type.
+ *
  * <p><b>Threading:</b> every method may be called from any thread. {@link #open} may block while a factory
  * opens a table (file or network I/O), so never call it on a network event loop.
  */
@@ -35,7 +41,10 @@ public interface TableService {
      */
     LookupTable open(String spec) throws TableOpenException;
 
-    /** The table types registered right now, sorted. */
+    /**
+     * The table types available right now, sorted: those registered by bundles and those the service provides
+     * itself ({@code proxy}, {@code unionmap}, {@code pipemap}).
+     */
     Set<String> types();
 
     /**
@@ -45,7 +54,8 @@ public interface TableService {
      * Empty when every referenced type is present. Parameters checked: those ending in {@code _maps} or
      * {@code _checks}, and the argument of every {@code check_*_access} in restriction lists
      * ({@code *_restrictions} and the classes of {@code smtpd_restriction_classes}), in main.cf and in master.cf
-     * {@code -o} overrides.
+     * {@code -o} overrides. {@code proxy:type:name} is checked as {@code type:name}, and the tables inside
+     * {@code unionmap:{...}} and {@code pipemap:{...}} one by one.
      */
     List<String> problems(ConfigSnapshot snapshot);
 }

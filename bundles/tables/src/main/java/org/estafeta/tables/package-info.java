@@ -5,7 +5,7 @@
  * table types through {@code org.estafeta.api.table} and never see it.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.estafeta.tables;
 
 import org.osgi.annotation.bundle.Export;

@@ -27,19 +27,22 @@ import javax.net.ssl.SSLEngine;
  *        afterwards whether it verifies, as Postfix's "Trusted"/"Untrusted" TLS connections
  * @param authorities the CA certificates of {@code smtpd_tls_CAfile} and {@code smtpd_tls_CApath}: their names
  *        go in the certificate request, and client certificates are verified against them
+ * @param cipherSuites the JSSE cipher suites to enable ({@code smtpd_tls_ciphers} and the exclusions), empty for
+ *        the JSSE defaults
  */
 public record ServerTls(SSLContext context, List<String> protocols, List<X509Certificate> chain, String source,
-        boolean askClientCertificate, List<X509Certificate> authorities) {
+        boolean askClientCertificate, List<X509Certificate> authorities, List<String> cipherSuites) {
     public ServerTls {
         Objects.requireNonNull(context, "context");
         protocols = List.copyOf(protocols);
         chain = List.copyOf(chain);
         Objects.requireNonNull(source, "source");
         authorities = List.copyOf(authorities);
+        cipherSuites = List.copyOf(cipherSuites);
     }
 
     public ServerTls(SSLContext context, List<String> protocols, List<X509Certificate> chain, String source) {
-        this(context, protocols, chain, source, false, List.of());
+        this(context, protocols, chain, source, false, List.of(), List.of());
     }
 
     /** A new server-mode engine with {@link #protocols()} enabled, asking for a client certificate when configured. */
@@ -47,6 +50,9 @@ public record ServerTls(SSLContext context, List<String> protocols, List<X509Cer
         SSLEngine engine = context.createSSLEngine();
         engine.setUseClientMode(false);
         engine.setEnabledProtocols(protocols.toArray(String[]::new));
+        if (!cipherSuites.isEmpty()) {
+            engine.setEnabledCipherSuites(cipherSuites.toArray(String[]::new));
+        }
         if (askClientCertificate) {
             engine.setWantClientAuth(true);
         }

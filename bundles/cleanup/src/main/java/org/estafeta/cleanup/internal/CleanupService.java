@@ -12,15 +12,30 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.estafeta.api.filter.ContentFilter;
 import org.estafeta.cleanup.Cleanup;
 import org.estafeta.cleanup.InsufficientStorageException;
 import org.estafeta.cleanup.Submission;
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.ConfigSource;
+import org.estafeta.config.SnapshotPluginContext;
+import org.estafeta.queue.FileQueueStore;
 import org.estafeta.queue.Envelope;
 import org.estafeta.queue.QueueName;
 import org.estafeta.queue.QueueStore;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.component.annotations.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * ({@code hold/} for an access HOLD action). Envelope addresses are rewritten ({@link AddressRewriter}: canonical
  * maps, masquerading, virtual aliases) before the queue file is created; header addresses as the headers stream.
  * Logs as Postfix's cleanup does ({@code ID: message-id=<...>}).
+ *
+ * <p>With {@code estafeta_content_filters} (docs/content-filters.md) the message goes to a spool file until it is
+ * complete; the named {@link ContentFilter} services then read it there, on cleanup's own filter threads, and their
+ * verdicts decide whether it is queued (with their headers on top, or on hold), discarded or refused.
  */
 @Component(service = Cleanup.class, immediate = true)
 public final class CleanupService implements Cleanup {
@@ -48,6 +67,49 @@ public final class CleanupService implements Cleanup {
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
     volatile org.estafeta.tables.TableService tables;
 
+    private final FilterRegistry filters = new FilterRegistry();
+    /** Where filters run: never the caller's thread (an smtpd worker), so that their timeout can be enforced. */
+    private final ExecutorService filterThreads = Executors.newCachedThreadPool(new ThreadFactory() {
+        private final AtomicInteger n = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "cleanup-filter-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+    });
+
+    @Reference(service = ContentFilter.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addFilter(ContentFilter filter, ServiceReference<ContentFilter> ref) {
+        Object name = ref.getProperty(ContentFilter.NAME);
+        if (!(name instanceof String n) || n.isBlank()) {
+            log.warn("content filter service {} has no {} property; ignored", ref.getProperty(Constants.SERVICE_ID),
+                    ContentFilter.NAME);
+            return;
+        }
+        Object ranking = ref.getProperty(Constants.SERVICE_RANKING);
+        Bundle b = ref.getBundle();
+        String origin = b == null ? "unknown bundle" : b.getSymbolicName() + " " + b.getVersion();
+        filters.add(new FilterRegistry.Entry(n.strip(), filter, origin, ranking instanceof Integer i ? i : 0,
+                ((Number) ref.getProperty(Constants.SERVICE_ID)).longValue()));
+    }
+
+    void removeFilter(ContentFilter filter, ServiceReference<ContentFilter> ref) {
+        filters.remove(filter);
+    }
+
+    /** For tests: a filter registered under {@code name} by {@code origin} ({@code symbolic-name version}). */
+    void registerFilter(String name, ContentFilter filter, String origin) {
+        filters.add(new FilterRegistry.Entry(name, filter, origin, 0, 0));
+    }
+
+    @Deactivate
+    void deactivate() {
+        filterThreads.shutdownNow();
+    }
+
     @org.osgi.service.component.annotations.Activate
     public CleanupService(@Reference QueueStore store, @Reference ConfigSource config) {
         this(store, config, java.time.Clock.systemDefaultZone());
@@ -61,8 +123,21 @@ public final class CleanupService implements Cleanup {
 
     @Override
     public Stream open(Submission s) throws IOException {
+        return open(s, null);
+    }
+
+    @Override
+    public Stream open(Submission s, ConfigSnapshot service) throws IOException {
         ConfigSnapshot snapshot = config.current();
+        ConfigSnapshot own = service != null ? service : snapshot;
         CleanupSettings settings = CleanupSettings.from(snapshot);
+        FilterSettings filterSettings;
+        try {
+            filterSettings = FilterSettings.from(own);
+        } catch (IllegalArgumentException e) {
+            log.warn("{} -- message not accepted, try again later", e.getMessage());
+            throw new IOException(e.getMessage(), e);
+        }
         Instant arrival = clock.instant();
         // canonical, masquerade and virtual alias rewriting of the envelope: all of it before anything is written
         AddressRewriter rewriter = AddressRewriter.open(snapshot, tables, s);
@@ -121,14 +196,37 @@ public final class CleanupService implements Cleanup {
                     ? new InsufficientStorageException("queue file create error: " + e.getMessage(), e) : e;
         }
         QueueName target = s.actions().hold().isPresent() ? QueueName.HOLD : QueueName.INCOMING;
-        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, checks, s, headerRewriter);
-        try {
-            StringBuilder top = new StringBuilder();
-            for (String p : s.actions().prependHeaders()) {
-                top.append(p).append("\r\n");
+        StringBuilder top = new StringBuilder();
+        for (String p : s.actions().prependHeaders()) {
+            top.append(p).append("\r\n");
+        }
+        top.append(received(s, settings, writer.id(), arrival));
+        byte[] b = top.toString().getBytes(StandardCharsets.UTF_8);
+        CleanupStream.Filtering filtering = null;
+        if (filterSettings.active()) {
+            try {
+                Spool spool = Spool.create(store.directory().resolve(FileQueueStore.WORK_DIRECTORY), writer.id());
+                filtering = new CleanupStream.Filtering(new FilterChain(filterSettings, filters, filterThreads),
+                        new org.estafeta.api.message.Envelope(writer.id(), sender, filterRecipients(rcpts, s),
+                                s.client()),
+                        new SnapshotPluginContext(own, "cleanup", clock), b, spool);
+            } catch (IOException | RuntimeException e) {
+                writer.abort();
+                if (checks != null) {
+                    checks.close();
+                }
+                if (headerRewriter != null) {
+                    headerRewriter.close();
+                }
+                log.warn("{}: filter spool create error: {}", writer.id(), e.getMessage());
+                throw e instanceof IOException io && QueueStore.isStorageShortage(io)
+                        ? new InsufficientStorageException("queue file write error: " + e.getMessage(), e)
+                        : e instanceof IOException io2 ? io2 : new IOException(e);
             }
-            top.append(received(s, settings, writer.id(), arrival));
-            byte[] b = top.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, checks, s, headerRewriter,
+                filtering);
+        try {
             writer.write(b, 0, b.length);
         } catch (IOException | RuntimeException e) {
             stream.abort();
@@ -146,6 +244,15 @@ public final class CleanupService implements Cleanup {
     }
 
     /**
+     * The recipients content filters see: those of the queue file (after canonical and virtual alias rewriting, with
+     * always_bcc); the submitted ones should rewriting have left none (the api's envelope never is empty).
+     */
+    private static List<String> filterRecipients(List<Envelope.Recipient> queued, Submission s) {
+        List<String> out = queued.stream().map(Envelope.Recipient::address).toList();
+        return out.isEmpty() ? s.recipients().stream().map(Submission.Recipient::address).toList() : out;
+    }
+
+    /**
      * Postfix's smtpd Received header, folded as Postfix folds it; for local submission pickup's, which names the
      * user ID only ({@code Received: by HOST (Postfix, from userid 1000)}).
      */
@@ -158,10 +265,9 @@ public final class CleanupService implements Cleanup {
         StringBuilder sb = new StringBuilder();
         sb.append("Received: from ").append(helo).append(" (").append(s.client().hostname()).append(" [")
                 .append(s.client().address()).append("])\r\n");
-        if (settings.saslAuthenticatedHeader() && s.client().saslUsername().isPresent()) {
-            // Postfix's comment_sanitize() keeps a comment balanced: no parentheses or backslashes of the client's
-            sb.append("\t(Authenticated sender: ")
-                    .append(s.client().saslUsername().get().replaceAll("[()\\\\\r\n]", "?")).append(")\r\n");
+        for (String comment : s.receivedComments()) {
+            // smtpd's TLS and SASL comments (smtpd_tls_received_header, smtpd_sasl_authenticated_header)
+            sb.append('\t').append(comment.replace('\r', '?').replace('\n', '?')).append("\r\n");
         }
         boolean esmtp = s.protocol().equals("ESMTP");
         sb.append("\tby ").append(settings.myhostname()).append(" (").append(settings.mailName()).append(") with ")

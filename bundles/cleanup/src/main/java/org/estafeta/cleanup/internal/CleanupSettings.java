@@ -7,22 +7,14 @@ import org.estafeta.config.ConfigSnapshot;
  *
  * @param myhostname for Received and Message-Id
  * @param mailName for Received ({@code mail_name})
- * @param saslAuthenticatedHeader {@code smtpd_sasl_authenticated_header}: the SASL user name in Received
  * @param addMissingHeaders {@code always_add_missing_headers}: add Message-Id and Date to mail that lacks them
  *        (remote mail; local submission is not there yet)
  * @param headerSizeLimit {@code header_size_limit}: the most bytes one header field, and the header section, may take
  */
-record CleanupSettings(String myhostname, String mailName, boolean addMissingHeaders, int headerSizeLimit,
-        boolean saslAuthenticatedHeader) {
-    CleanupSettings(String myhostname, String mailName, boolean addMissingHeaders, int headerSizeLimit) {
-        this(myhostname, mailName, addMissingHeaders, headerSizeLimit, false);
-    }
-
+record CleanupSettings(String myhostname, String mailName, boolean addMissingHeaders, int headerSizeLimit) {
     static CleanupSettings from(ConfigSnapshot c) {
         long limit = c.integer("header_size_limit");
-        // smtpd_sasl_authenticated_header is smtpd's parameter; main.cf's value applies (a master.cf -o does not reach
-        // cleanup: docs/configuration.md says so)
         return new CleanupSettings(c.value("myhostname"), c.value("mail_name"), c.bool("always_add_missing_headers"),
-                (int) Math.max(1024, Math.min(limit, Integer.MAX_VALUE / 2)), c.bool("smtpd_sasl_authenticated_header"));
+                (int) Math.max(1024, Math.min(limit, Integer.MAX_VALUE / 2)));
     }
 }

@@ -22,7 +22,9 @@ import org.slf4j.Logger;
  * One message on its way to the queue: the bytes go to the queue file as they arrive; while in the header section
  * each line is collected into its header field (mime4j's field builder, bounded by {@code header_size_limit})
  * so that Message-ID and Date are seen. At the end of the headers the missing ones are added when configured.
- * Memory is one header field and the writer's fixed buffer, whatever the message size.
+ * Memory is one header field and the writer's fixed buffer, whatever the message size. With content filters the
+ * bytes go to a {@link Spool} instead; at commit the filters read them there and the spool is copied into the queue
+ * file after the headers they added.
  */
 final class CleanupStream implements Cleanup.Stream {
     private final QueueStore.Writer writer;
@@ -63,9 +65,20 @@ final class CleanupStream implements Cleanup.Stream {
     private boolean sawDate;
     private boolean sawFrom;
     private boolean done;
+    /** The content filters of this message, or null when none is configured. */
+    private final Filtering filtering;
+
+    /**
+     * What a message with content filters needs: the chain, the envelope and context the filters get, the lines
+     * cleanup wrote on top of the queue file (they are part of what filters see), and the spool the rest goes to
+     * until the filters have spoken.
+     */
+    record Filtering(FilterChain chain, org.estafeta.api.message.Envelope envelope,
+            org.estafeta.api.plugin.PluginContext context, byte[] top, Spool spool) {
+    }
 
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target) {
-        this(writer, settings, log, arrival, target, null, null, null);
+        this(writer, settings, log, arrival, target, null, null, null, null);
     }
 
     /**
@@ -74,6 +87,16 @@ final class CleanupStream implements Cleanup.Stream {
      */
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target,
             ContentChecks checks, org.estafeta.cleanup.Submission submission, AddressRewriter rewriter) {
+        this(writer, settings, log, arrival, target, checks, submission, rewriter, null);
+    }
+
+    /**
+     * @param filtering the content filters, or null; the message goes to its spool until commit, which deletes it
+     */
+    CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target,
+            ContentChecks checks, org.estafeta.cleanup.Submission submission, AddressRewriter rewriter,
+            Filtering filtering) {
+        this.filtering = filtering;
         this.checks = checks;
         this.rewriter = rewriter;
         this.submission = submission;
@@ -400,10 +423,14 @@ final class CleanupStream implements Cleanup.Stream {
      * proto=ESMTP helo=<h>: text}.
      */
     private void logAction(String verb, ContentChecks.Kind kind, String text, String optional) {
-        StringBuilder sb = new StringBuilder();
         String shown = text.replace('\n', ' ').replace('\t', ' ');
-        sb.append(writer.id()).append(": ").append(verb).append(": ").append(kind.what).append(' ')
-                .append(shown.length() > 200 ? shown.substring(0, 200) : shown);
+        logAction(verb, kind.what + ' ' + (shown.length() > 200 ? shown.substring(0, 200) : shown), optional);
+    }
+
+    /** The same line for any subject ({@code header TEXT}, {@code filter NAME (BUNDLE VERSION)}). */
+    private void logAction(String verb, String subject, String optional) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(writer.id()).append(": ").append(verb).append(": ").append(subject);
         if (submission != null) {
             var c = submission.client();
             sb.append(" from ").append(c.hostname()).append('[').append(c.address()).append("];");
@@ -510,7 +537,11 @@ final class CleanupStream implements Cleanup.Stream {
 
     private void emit(byte[] b, int off, int len) throws IOException {
         if (len > 0) {
-            writer.write(b, off, len);
+            if (filtering != null) {
+                filtering.spool().write(b, off, len);
+            } else {
+                writer.write(b, off, len);
+            }
         }
     }
 
@@ -555,6 +586,10 @@ final class CleanupStream implements Cleanup.Stream {
                 writer.abort();
                 return writer.id();
             }
+            if (filtering != null && !filter()) {
+                writer.abort();
+                return writer.id();
+            }
             writer.commit(target);
             return writer.id();
         } catch (IOException e) {
@@ -562,7 +597,51 @@ final class CleanupStream implements Cleanup.Stream {
             closeTables();
             writer.abort();
             throw storage(e);
+        } finally {
+            if (filtering != null) {
+                filtering.spool().delete();
+            }
         }
+    }
+
+    /**
+     * Runs the content filters on the complete message and acts on their outcome: the added headers go into the
+     * queue file, then the spooled message. Returns false when the message is to be discarded; throws
+     * {@link Cleanup.Rejected} with the reply of a rejection, deferral or failure.
+     */
+    private boolean filter() throws IOException, Cleanup.Rejected {
+        Spool spool = filtering.spool();
+        spool.finish();
+        byte[] top = filtering.top();
+        int headerLimit = 2 * settings.headerSizeLimit() + top.length;
+        FilterChain.Outcome outcome = filtering.chain().run(filtering.envelope(),
+                added -> new SpooledContent(top, added, spool.file(), spool.size(), headerLimit + added.length),
+                filtering.context(), new FilterChain.ActionLog() {
+                    @Override
+                    public void action(String verb, String subject, String detail) {
+                        logAction(verb, subject, detail);
+                    }
+
+                    @Override
+                    public void warn(String text) {
+                        log.warn("{}: {}", writer.id(), text);
+                    }
+                });
+        if (outcome instanceof FilterChain.Outcome.Refuse r) {
+            writer.abort();
+            throw new Cleanup.Rejected(r.reply());
+        }
+        if (outcome instanceof FilterChain.Outcome.Discard) {
+            return false;
+        }
+        FilterChain.Outcome.Pass pass = (FilterChain.Outcome.Pass) outcome;
+        if (pass.hold()) {
+            target = QueueName.HOLD;
+        }
+        byte[] lines = FilterChain.lines(pass.headers());
+        writer.write(lines, 0, lines.length);
+        spool.copyTo(writer);
+        return true;
     }
 
     @Override
@@ -570,6 +649,9 @@ final class CleanupStream implements Cleanup.Stream {
         done = true;
         closeTables();
         writer.abort();
+        if (filtering != null) {
+            filtering.spool().delete();
+        }
     }
 
     private boolean tablesClosed;

@@ -159,6 +159,14 @@ public final class BuiltinParameters {
             text("smtpd_tls_protocols", ">=TLSv1", "TLS protocols at level `may` (`>=TLSv1.2`, `!TLSv1, !TLSv1.1`, `TLSv1.2 TLSv1.3`)"),
             text("smtpd_tls_mandatory_protocols", ">=TLSv1", "TLS protocols at level `encrypt`"),
             text("smtpd_tls_loglevel", "0", "`0`: no TLS logging; `1`: one line per completed handshake"),
+            text("smtpd_tls_received_header", "no", "put the TLS protocol, cipher and client certificate in the Received header"),
+            text("smtpd_tls_ciphers", "medium", "cipher grade at level `may`: `export`, `low`, `medium`, `high` (every JSSE default suite is HIGH)"),
+            text("smtpd_tls_mandatory_ciphers", "medium", "cipher grade at level `encrypt`"),
+            text("smtpd_tls_exclude_ciphers", "", "algorithms whose TLS 1.2 suites are not offered at level `may` (OpenSSL names: `aNULL`, `3DES`, `SHA1`, `kRSA` ...)"),
+            text("smtpd_tls_mandatory_exclude_ciphers", "", "the same at level `encrypt`"),
+            text("proxy_read_maps", "", "accepted: Estafeta has no proxymap process, `proxy:` tables are opened in-process"),
+            text("proxy_write_maps", "", "accepted, as `proxy_read_maps`"),
+            text("import_environment", "", "accepted; `environ:` tables read the gateway's environment"),
             text("smtpd_tls_ask_ccert", "no", "ask clients for a certificate (any is accepted; verified ones are Trusted)"),
             text("smtpd_tls_req_ccert", "no", "with `smtpd_tls_security_level = encrypt`: a client without a trusted certificate gets `421 4.7.1`"),
             text("smtpd_tls_CAfile", "", "PEM file of the CA certificates that verify client certificates (their names go in the certificate request)"),
@@ -400,7 +408,20 @@ public final class BuiltinParameters {
             text("estafeta_webconsole_password", "",
                     "the web console's password; empty means: generate one on first start and print it once"),
             text("estafeta_dns_servers", "", "nameservers for DNS lookups (`host`, `host:port`, `[ipv6]:port`); empty means those of /etc/resolv.conf"),
-            time("estafeta_dns_timeout", "5s", 's', "how long a DNS lookup (with its retries) may take before it is a temporary failure"));
+            time("estafeta_dns_timeout", "5s", 's', "how long a DNS lookup (with its retries) may take before it is a temporary failure"),
+            // ---- in-process content filters (docs/content-filters.md): cleanup's, then the clamav and spamassassin bundles' ----
+            text("estafeta_content_filters", "", "Estafeta: the content filters (`estafeta.filter` names) every message goes through before it is queued, in order"),
+            time("estafeta_content_filter_timeout", "300s", 's', "Estafeta: the most one content filter may take with one message; then 451 4.3.0 (unless it fails open)"),
+            text("estafeta_content_filter_fail_open", "", "Estafeta: content filters whose failure or timeout lets the message pass on with a warning instead of 451 4.3.0"),
+            text("clamav_server", "unix:/var/run/clamav/clamd.ctl", "the clamav filter: clamd's socket, `unix:/path` or `inet:host:port`"),
+            text("clamav_action", "reject", "the clamav filter: what to do with infected mail, `reject`, `hold` or `discard`"),
+            time("clamav_timeout", "60s", 's', "the clamav filter: the most one scan may take"),
+            text("spamassassin_server", "inet:127.0.0.1:783", "the spamassassin filter: spamd's socket, `unix:/path` or `inet:host:port`"),
+            text("spamassassin_user", "", "the spamassassin filter: the spamd `User` whose preferences apply; empty: spamd's own"),
+            time("spamassassin_timeout", "60s", 's', "the spamassassin filter: the most one check may take"),
+            text("spamassassin_max_size", "512000", "the spamassassin filter: larger messages pass unchecked, as with spamc (0: no limit)"),
+            text("spamassassin_reject_score", "15", "the spamassassin filter: reject at or above this score (empty: never)"),
+            text("spamassassin_hold_score", "", "the spamassassin filter: hold at or above this score (empty: never)"));
 
     private static final Map<String, Parameter> BY_NAME;
 

@@ -10,6 +10,7 @@ import java.util.function.Predicate;
 
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.MasterEntry;
+import org.estafeta.tables.TableNames;
 import org.estafeta.tables.UnsupportedTableTypeException;
 
 /**
@@ -18,6 +19,8 @@ import org.estafeta.tables.UnsupportedTableTypeException;
  * element), and restriction lists ({@code *_restrictions} and the classes named by
  * {@code smtpd_restriction_classes}), where the element after each {@code check_*_access} is a table.
  * Only what the operator wrote is checked: main.cf's explicit parameters and master.cf's {@code -o} overrides.
+ * {@code proxy:type:name} is checked as {@code type:name}, and the tables inside {@code unionmap:{...}} and
+ * {@code pipemap:{...}} are checked one by one, nested as deep as they are written.
  */
 final class TableReferences {
     /** One table reference: where it was written and its type. */
@@ -98,15 +101,30 @@ final class TableReferences {
     }
 
     private static void addIfTable(String where, String label, String token, List<Reference> out) {
-        int colon = token.indexOf(':');
+        addTables(where, label, token, token, out);
+    }
+
+    /**
+     * Adds the table {@code token} names, seen through {@code proxy:} and into the lists of {@code unionmap:} and
+     * {@code pipemap:} (the registry provides those itself, so it is their inner types that must be installed).
+     * A composite whose list does not parse adds nothing: opening it reports the syntax error.
+     */
+    private static void addTables(String where, String label, String written, String token, List<Reference> out) {
+        String table = TableNames.unproxied(token);
+        int colon = table.indexOf(':');
         if (colon <= 0) {
             return;
         }
-        String type = token.substring(0, colon);
+        String type = table.substring(0, colon);
         if (!type.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '-')) {
             return;
         }
-        out.add(new Reference(where, label, type, token));
+        if (Composites.isComposite(type)) {
+            TableList.parse(table.substring(colon + 1))
+                    .ifPresent(inner -> inner.forEach(t -> addTables(where, label, written, t, out)));
+            return;
+        }
+        out.add(new Reference(where, label, type, written));
     }
 
     /**

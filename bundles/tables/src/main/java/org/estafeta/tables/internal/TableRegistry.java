@@ -19,6 +19,7 @@ import org.estafeta.api.table.TableOpenException;
 import org.estafeta.api.table.TableSpec;
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.ConfigSource;
+import org.estafeta.tables.TableNames;
 import org.estafeta.tables.TableService;
 import org.estafeta.tables.UnsupportedTableTypeException;
 import org.osgi.framework.Constants;
@@ -35,11 +36,14 @@ import org.slf4j.LoggerFactory;
 /**
  * tables - the lookup-table registry: tracks {@link LookupTableFactory} services by {@code estafeta.table.type},
  * shares one open table per {@code type:name}, retires tables when their factory goes away or a new
- * configuration is published, and reports table types the configuration names but nobody provides.
+ * configuration is published, and reports table types the configuration names but nobody provides. It provides
+ * {@code proxy:}, {@code unionmap:} and {@code pipemap:} itself, because they are made of other tables.
  */
 @Component(service = TableService.class, immediate = true)
 public final class TableRegistry implements TableService {
     static final String LOGGER = "tables";
+    /** The types the registry provides itself: proxy (opened directly), unionmap and pipemap. */
+    static final Set<String> BUILT_IN = Set.of("proxy", TableNames.UNIONMAP, TableNames.PIPEMAP);
     private static final Logger log = LoggerFactory.getLogger(LOGGER);
 
     private final Object lock = new Object();
@@ -179,13 +183,24 @@ public final class TableRegistry implements TableService {
         addFactory(factory, properties);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Besides the types of the factories, the registry itself provides {@code proxy:type:name} (opened as
+     * {@code type:name}: Estafeta has no proxymap process, every table is already shared in-process, so
+     * {@code proxy:hash:/x} and {@code hash:/x} are one shared table), and {@code unionmap:{...}} and
+     * {@code pipemap:{...}}, whose inner tables are opened through this method (see {@link Composites}).
+     */
     @Override
     public LookupTable open(String text) throws TableOpenException {
         TableSpec spec;
         try {
-            spec = TableSpec.parse(Objects.requireNonNull(text, "spec").trim());
+            spec = TableSpec.parse(TableNames.unproxied(Objects.requireNonNull(text, "spec")));
         } catch (IllegalArgumentException e) {
             throw new TableOpenException(e.getMessage());
+        }
+        if (Composites.isComposite(spec.type())) {
+            return Composites.open(spec.type(), spec.name(), this::open);
         }
         String key = spec.toString();
         SharedTable shared;
@@ -224,10 +239,13 @@ public final class TableRegistry implements TableService {
         return new Handle(shared);
     }
 
+    /** The registered types and the registry's own {@link #BUILT_IN} types. */
     @Override
     public Set<String> types() {
         synchronized (lock) {
-            return new TreeSet<>(factories.keySet());
+            Set<String> all = new TreeSet<>(factories.keySet());
+            all.addAll(BUILT_IN);
+            return all;
         }
     }
 

@@ -64,6 +64,10 @@ public final class TlsServiceImpl implements TlsService {
                 || (level == TlsPolicy.ENCRYPT && config.get("smtpd_tls_req_ccert").map(TlsServiceImpl::yes).orElse(false));
         String caFile = config.get("smtpd_tls_CAfile").orElse("").strip();
         String caPath = config.get("smtpd_tls_CApath").orElse("").strip();
+        String grade = config.get(level == TlsPolicy.ENCRYPT ? "smtpd_tls_mandatory_ciphers" : "smtpd_tls_ciphers")
+                .orElse("medium").strip();
+        String exclude = config.get(level == TlsPolicy.ENCRYPT ? "smtpd_tls_mandatory_exclude_ciphers" : "smtpd_tls_exclude_ciphers")
+                .orElse("").strip();
         long sessionTimeout = config.get("smtpd_tls_session_cache_timeout").isPresent()
                 ? config.seconds("smtpd_tls_session_cache_timeout") : 3600;
 
@@ -82,7 +86,7 @@ public final class TlsServiceImpl implements TlsService {
         StringBuilder key = new StringBuilder().append(chainFiles).append('\0').append(certFile).append('\0')
                 .append(keyFile).append('\0').append(hostname).append('\0').append(tlsDir).append('\0')
                 .append(protocolValue).append('\0').append(ask).append('\0').append(caFile).append('\0')
-                .append(caPath).append('\0').append(sessionTimeout);
+                .append(caPath).append('\0').append(sessionTimeout).append('\0').append(grade).append('\0').append(exclude);
         if (!caFile.isEmpty()) {
             key.append('\0').append(version(Path.of(caFile)));
         }
@@ -109,6 +113,7 @@ public final class TlsServiceImpl implements TlsService {
                     throw new TlsException("smtpd_tls_key_file: no key file for " + certFile + " (empty value)");
                 }
                 material = KeyMaterial.fromFiles(Path.of(certFile), Path.of(keyFile));
+                warnIfReadableByOthers(Path.of(keyFile));
                 source = certFile.equals(keyFile) ? certFile : certFile + " and " + keyFile;
             } else {
                 material = SelfSigned.load(tlsDir, hostname, log);
@@ -126,7 +131,14 @@ public final class TlsServiceImpl implements TlsService {
             } catch (IllegalArgumentException e) {
                 throw new TlsException(e.getMessage(), e);
             }
-            ServerTls tls = new ServerTls(context, protocols, material.chain(), source, ask, authorities);
+            List<String> suites;
+            try {
+                suites = CipherSuites.select(level == TlsPolicy.ENCRYPT ? "smtpd_tls_mandatory_ciphers" : "smtpd_tls_ciphers",
+                        grade, exclude, List.of(context.getDefaultSSLParameters().getCipherSuites()));
+            } catch (IllegalArgumentException e) {
+                throw new TlsException(e.getMessage(), e);
+            }
+            ServerTls tls = new ServerTls(context, protocols, material.chain(), source, ask, authorities, suites);
             if (cache.size() > 32) {
                 cache.clear();
             }
@@ -141,6 +153,20 @@ public final class TlsServiceImpl implements TlsService {
             return a.size() + "@" + a.lastModifiedTime().toMillis();
         } catch (IOException e) {
             return "absent";
+        }
+    }
+
+    /** The tutorial's advice, as a warning: a private key others can read is a key others have. */
+    private void warnIfReadableByOthers(Path key) {
+        try {
+            var perms = Files.getPosixFilePermissions(key);
+            if (perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
+                    || perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)) {
+                log.warn("smtpd_tls_key_file: {} is readable by group or others ({}): chmod 600 it",
+                        key, java.nio.file.attribute.PosixFilePermissions.toString(perms));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // unreadable attributes: the key was read, nothing to say
         }
     }
 

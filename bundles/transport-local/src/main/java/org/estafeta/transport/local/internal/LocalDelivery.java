@@ -32,9 +32,15 @@ import org.estafeta.cleanup.Submission;
 
 /**
  * One top-level recipient of a local delivery, as Postfix's deliver_recipient() and what it calls: each step that
- * ends somewhere (a mailbox, a file, a command, a bounce, a deferral) adds an {@link Outcome}; {@link #run} combines
- * them. Duplicate and loop elimination follow Postfix: a per-recipient "been here" set, a nesting limit of 100, and
- * the message's {@code Delivered-To} headers.
+ * ends somewhere (a mailbox, a file, a command, another transport, a bounce, a deferral) adds an {@link Outcome};
+ * {@link #run} combines them. Duplicate and loop elimination follow Postfix: a per-recipient "been here" set, a
+ * nesting limit of 100, and the message's {@code Delivered-To} headers.
+ *
+ * <p>The precedence of delivery methods is local(8)'s: aliases, .forward files, {@code mailbox_transport_maps},
+ * {@code mailbox_transport}, {@code mailbox_command_maps}, {@code mailbox_command}, {@code home_mailbox},
+ * {@code mail_spool_directory}, then, for a name that is neither an alias nor in the passwd database,
+ * {@code fallback_transport_maps}, {@code fallback_transport} and {@code luser_relay}. The two mailbox transport
+ * settings apply whether or not the user is in the passwd database, so with either set the last three are never used.
  */
 final class LocalDelivery {
     private static final ClientInfo LOCAL = new ClientInfo("127.0.0.1", "localhost", "", false, Optional.empty());
@@ -67,6 +73,12 @@ final class LocalDelivery {
         }
     }
 
+    /**
+     * The tables of one local delivery request, opened on first use and closed with the request.
+     */
+    record Tables(Maps aliases, Maps mailboxTransports, Maps mailboxCommands, Maps fallbackTransports) {
+    }
+
     /** The parts of an address: local part (folded), user and extension, domain. */
     private record Parts(String local, String user, String extension, String delimiter, String domain) {
     }
@@ -75,8 +87,10 @@ final class LocalDelivery {
     private final PluginContext context;
     private final Settings settings;
     private final Maps aliases;
+    private final Tables tables;
     private final Cleanup cleanup;
     private final Passwd.Accounts accounts;
+    private final Agents agents;
     private final String recipient;
     private final List<Outcome> steps = new ArrayList<>();
     private final Set<String> beenHere = new HashSet<>();
@@ -85,14 +99,16 @@ final class LocalDelivery {
     private final Map<List<String>, Set<String>> forwards = new LinkedHashMap<>();
     private final ZonedDateTime now;
 
-    LocalDelivery(DeliveryRequest request, PluginContext context, Settings settings, Maps aliases, Cleanup cleanup,
-            Passwd.Accounts accounts, String recipient) {
+    LocalDelivery(DeliveryRequest request, PluginContext context, Settings settings, Tables tables, Cleanup cleanup,
+            Passwd.Accounts accounts, Agents agents, String recipient) {
         this.request = request;
         this.context = context;
         this.settings = settings;
-        this.aliases = aliases;
+        this.tables = tables;
+        this.aliases = tables.aliases();
         this.cleanup = cleanup;
         this.accounts = accounts;
+        this.agents = agents;
         this.recipient = recipient;
         this.now = ZonedDateTime.now(context.clock());
         for (Header h : request.content().headers()) {
@@ -158,21 +174,85 @@ final class LocalDelivery {
                     + ": No such file or directory"));
             return;
         }
-        if (pw == null) {
-            unknown(p);
-        } else if (a.direct || !dotForward(a, p, pw)) {
-            mailbox(a, p, pw);
+        if (pw != null && !a.direct && dotForward(a, p, pw)) {
+            return;
+        }
+        if (!mailbox(a, p, pw)) {
+            unknown(a, p);
         }
     }
 
-    /** Postfix's deliver_unknown(): required aliases are discarded with a warning, others bounce. */
-    private void unknown(Parts p) {
-        if (p.local.equals("postmaster") || p.local.equals("mailer-daemon")) {
-            warn("required alias not found: " + p.local);
+    /**
+     * Postfix's deliver_unknown(), for a name that is neither an alias nor a user: {@code fallback_transport_maps},
+     * {@code fallback_transport}, then {@code luser_relay} (an address with {@code $name} expansion, delivered as an
+     * alias to it would be), then required aliases are discarded with a warning and others bounce.
+     */
+    private void unknown(Attr a, Parts p) {
+        if (!beenHere.add("deliver_unknown " + p.local)) {
+            return;
+        }
+        Lookup f = lookup(tables.fallbackTransports(), p.user);
+        if (f.failed()) {
+            return;
+        }
+        if (f.value() != null) {
+            pass(a, f.value());
+            return;
+        }
+        if (!settings.fallbackTransport().isEmpty()) {
+            pass(a, settings.fallbackTransport());
+            return;
+        }
+        if (!settings.luserRelay().isEmpty()) {
+            // no extension of the unknown name is carried over, and |command or /file mean nothing special here
+            String relay = Macros.expand(settings.luserRelay(), variables(a, p, null), true);
+            relay = relay == null ? "" : relay.strip();
+            String canonical = relay.indexOf('@') < 0 ? relay + "@" + settings.myorigin() : relay;
+            // (Postfix compares case-sensitively; a relay to the same name in other case would then be dropped
+            // silently by the duplicate filter, so it bounces here too)
+            if (relay.isEmpty() || canonical.equalsIgnoreCase(a.address)) {
+                steps.add(Outcome.bounced("5.1.1", "unknown user: \"" + p.user + "\""));
+            } else {
+                // the copy's Delivered-To is the unknown recipient, as for an alias of it
+                resolve(new Attr(a.level, a.address, a.delivered == null ? a.address : a.delivered, a.expFrom, a.how,
+                        a.owner, a.sender, a.rights, false), relay);
+            }
+            return;
+        }
+        if (p.user.equals("postmaster") || p.user.equals("mailer-daemon")) {
+            warn("required alias not found: " + p.user);
             steps.add(Outcome.sent("discarded"));
             return;
         }
         steps.add(Outcome.bounced("5.1.1", "unknown user: \"" + p.user + "\""));
+    }
+
+    /** A recipient for another transport: Postfix's deliver_pass() with the address as local has it now. */
+    private void pass(Attr a, String service) {
+        Map<String, String> params = request.recipientParameters().getOrDefault(recipient, Map.of());
+        steps.add(DeliverPass.pass(service.strip(), a.address, params, request, context, agents));
+    }
+
+    /** A *_maps lookup's value (null: not found), or its failure, already logged and the recipient deferred. */
+    private record Lookup(String value, boolean failed) {
+    }
+
+    /**
+     * Looks {@code key} up as Postfix's maps_find() does for local(8): a table that fails, or a value that is empty,
+     * is logged with Postfix's warnings and defers the recipient with {@code 4.3.0 table lookup failure}.
+     */
+    private Lookup lookup(Maps maps, String key) {
+        Maps.Found f = maps.find(key, false);
+        if (f.failed()) {
+            warn(f.table() + " lookup error for \"" + key + "\"");
+        } else if (f.found() && f.value().isBlank()) {
+            warn(maps.title() + " lookup of " + key + " returns an empty string result");
+            warn(maps.title() + " should return NO RESULT in case of NOT FOUND");
+        } else {
+            return new Lookup(f.found() ? f.value().strip() : null, false);
+        }
+        steps.add(Outcome.deferred("4.3.0", "table lookup failure"));
+        return new Lookup(null, true);
     }
 
     // ---------------------------------------------------------------- aliases, :include:, .forward
@@ -509,12 +589,39 @@ final class LocalDelivery {
         steps.add(ShellCommand.run(command, who, env, copy(a), request.content(), settings.commandTimeLimit()));
     }
 
-    private void mailbox(Attr a, Parts p, Passwd pw) {
+    /**
+     * Postfix's deliver_mailbox(): {@code mailbox_transport_maps} and {@code mailbox_transport} for every name, then,
+     * for a user in the passwd database, {@code mailbox_command_maps}, {@code mailbox_command} or the mailbox file.
+     * False when none applies to a name without a passwd entry (it is an unknown user).
+     */
+    private boolean mailbox(Attr a, Parts p, Passwd pw) {
+        if (!beenHere.add("mailbox " + p.local)) {
+            return true;
+        }
+        Lookup t = lookup(tables.mailboxTransports(), p.user);
+        if (t.failed()) {
+            return true;
+        }
+        if (t.value() != null) {
+            pass(a, t.value());
+            return true;
+        }
+        if (!settings.mailboxTransport().isEmpty()) {
+            pass(a, settings.mailboxTransport());
+            return true;
+        }
+        if (pw == null) {
+            return false;
+        }
         Attr b = new Attr(a.level + 1, a.address, a.address, a.expFrom, a.how, a.owner, a.sender, pw, a.direct);
-        if (!settings.mailboxCommand().isEmpty()) {
-            String cmd = Macros.expand(settings.mailboxCommand(), variables(b, p, pw), true);
-            command(b, cmd);
-            return;
+        Lookup c = lookup(tables.mailboxCommands(), p.user);
+        if (c.failed()) {
+            return true;
+        }
+        String command = c.value() != null ? c.value() : settings.mailboxCommand();
+        if (!command.isEmpty()) {
+            command(b, Macros.expand(command, variables(b, p, pw), true));
+            return true;
         }
         Mailbox.Owner who = new Mailbox.Owner(pw.uid(), pw.gid());
         Path base;
@@ -539,17 +646,18 @@ final class LocalDelivery {
         if (link != null && !link.equals(base)) {
             steps.add(Outcome.bounced("5.2.0", "cannot update mailbox " + path + " for user " + p.user
                     + ". file is a symbolic link: " + link));
-            return;
+            return true;
         }
         MessageCopy copy = copy(b);
         if (path.endsWith("/")) {
             maildir(Path.of(path), who, copy);
-            return;
+            return true;
         }
         Outcome o = Mailbox.appendMbox(Path.of(path), who, copy, request.content(), settings.mailboxSizeLimit(), true,
                 "5.2.0");
         steps.add(o.status() == Status.DELIVERED ? Outcome.sent("delivered to mailbox")
                 : Outcome.failed(o.dsn(), "cannot update mailbox " + path + " for user " + p.user + ". " + o.text()));
+        return true;
     }
 
     private void maildir(Path dir, Mailbox.Owner who, MessageCopy copy) {
@@ -586,7 +694,7 @@ final class LocalDelivery {
     private Parts parts(String address) {
         int at = address.lastIndexOf('@');
         String local = (at < 0 ? address : address.substring(0, at)).toLowerCase(Locale.ROOT);
-        String domain = at < 0 ? "" : address.substring(at + 1);
+        String domain = at < 0 ? "" : address.substring(at + 1).toLowerCase(Locale.ROOT);
         String user = local;
         String extension = null;
         String used = null;
@@ -609,12 +717,14 @@ final class LocalDelivery {
         return new Parts(local, user, extension, used, domain);
     }
 
-    /** local_expand()'s names for forward_path and mailbox_command. */
+    /** local_expand()'s names for forward_path, mailbox_command and luser_relay; no home or shell without pw. */
     private Map<String, String> variables(Attr a, Parts p, Passwd pw) {
         Map<String, String> v = new HashMap<>();
         v.put("user", p.user);
-        v.put("home", pw.home());
-        v.put("shell", pw.shell());
+        if (pw != null) {
+            v.put("home", pw.home());
+            v.put("shell", pw.shell());
+        }
         v.put("domain", p.domain);
         v.put("local", p.local);
         v.put("mailbox", p.local);

@@ -14,7 +14,7 @@ import org.estafeta.config.ConfigValues;
 record Settings(long mailboxSizeLimit, String homeMailbox, String spoolDirectory, String mailboxCommand,
         List<String> forwardPath, Set<String> commandsAllowed, Set<String> filesAllowed, String recipientDelimiter,
         String defaultPrivs, boolean ownerRequestSpecial, long commandTimeLimit, String myorigin, List<String> localDomains,
-        List<String> exportEnvironment) {
+        List<String> exportEnvironment, String mailboxTransport, String fallbackTransport, String luserRelay) {
 
     /**
      * Postfix's start-up check of local(8) and virtual(8): a size limit smaller than message_size_limit is a fatal
@@ -54,7 +54,10 @@ record Settings(long mailboxSizeLimit, String homeMailbox, String spoolDirectory
                 ConfigValues.seconds("command_time_limit", p(c, "command_time_limit", "1000s"), 's'),
                 p(c, "myorigin", myhostname),
                 List.copyOf(domains),
-                ConfigValues.list(p(c, "export_environment", "TZ MAIL_CONFIG LANG")));
+                ConfigValues.list(p(c, "export_environment", "TZ MAIL_CONFIG LANG")),
+                p(c, "mailbox_transport", "").strip(),
+                p(c, "fallback_transport", "").strip(),
+                p(c, "luser_relay", "").strip());
     }
 
     /** Whether a |command or /file target found through {@code how} (alias, forward, include) is allowed. */

@@ -1,0 +1,393 @@
+package org.estafeta.cleanup.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+import org.estafeta.api.filter.FilterVerdict;
+import org.estafeta.api.message.ClientInfo;
+import org.estafeta.api.message.Envelope;
+import org.estafeta.api.message.Header;
+import org.estafeta.api.message.MessageContent;
+import org.estafeta.api.message.Reply;
+import org.estafeta.cleanup.Cleanup;
+import org.estafeta.cleanup.Submission;
+import org.estafeta.config.ConfigLoader;
+import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.config.ConfigSource;
+import org.estafeta.config.MasterEntry;
+import org.estafeta.queue.FileQueueStore;
+import org.estafeta.queue.QueueName;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * estafeta_content_filters as cleanup applies them: what a filter sees, and what each verdict, a missing filter, a
+ * failing one and a slow one do to the queue. The filters here are small lambdas; the real ClamAV and SpamAssassin
+ * adapters against real daemons are tested in their bundles and, through the running gateway, in the launcher's
+ * FilterIT.
+ */
+class ContentFiltersTest {
+    static final String MESSAGE = "From: a@example.org\r\nSubject: hello\r\n  folded\r\n\r\nthe body\r\n";
+
+    @TempDir
+    Path tmp;
+
+    private FileQueueStore store;
+    private CleanupService cleanup;
+    /** The main.cf (and master.cf) the last cleanup reads. */
+    private ConfigSnapshot snapshot;
+
+    @AfterEach
+    void stop() {
+        if (cleanup != null) {
+            cleanup.deactivate();
+        }
+    }
+
+    /** A cleanup service on a fresh queue, configured by {@code mainCf} (and {@code masterCf} when not null). */
+    private CleanupService cleanup(String mainCf, String masterCf) throws Exception {
+        store = new FileQueueStore(tmp.resolve("q"));
+        Path conf = Files.createDirectories(tmp.resolve("etc"));
+        Files.writeString(conf.resolve("main.cf"), "myhostname = mx.example.com\n" + mainCf);
+        if (masterCf != null) {
+            Files.writeString(conf.resolve("master.cf"), masterCf);
+        }
+        ConfigSnapshot snap = ConfigLoader.load(conf, tmp.resolve("var"));
+        snapshot = snap;
+        cleanup = new CleanupService(store, new ConfigSource() {
+            @Override
+            public ConfigSnapshot current() {
+                return snap;
+            }
+
+            @Override
+            public ConfigSnapshot reload() {
+                return snap;
+            }
+
+            @Override
+            public void addListener(Consumer<ConfigSnapshot> listener) {
+            }
+
+            @Override
+            public void removeListener(Consumer<ConfigSnapshot> listener) {
+            }
+        }, java.time.Clock.systemDefaultZone());
+        return cleanup;
+    }
+
+    private static Submission submission() {
+        return new Submission("a@example.org", Map.of(), List.of(new Submission.Recipient("b@example.net", List.of(),
+                Optional.empty())), new ClientInfo("192.0.2.7", "client.example.org", "helo.example.org", false,
+                        Optional.empty()), "ESMTP", Submission.Actions.NONE);
+    }
+
+    private static String send(Cleanup c, String message) throws Exception {
+        return send(c, null, message);
+    }
+
+    private static String send(Cleanup c, ConfigSnapshot service, String message) throws Exception {
+        Cleanup.Stream s = c.open(submission(), service);
+        byte[] b = message.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < b.length; i += 7) {
+            s.write(b, i, Math.min(7, b.length - i));
+        }
+        return s.commit();
+    }
+
+    private String stored(QueueName queue, String id) throws IOException {
+        try (InputStream in = store.read(queue, id).content()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private boolean queueIsEmpty() throws IOException {
+        try (var files = Files.walk(store.directory())) {
+            return files.allMatch(Files::isDirectory);
+        }
+    }
+
+    /** What one filter call saw. */
+    record Seen(Envelope envelope, List<Header> headers, String message, String body, long size, String thread) {
+    }
+
+    private static Seen see(Envelope e, MessageContent c) {
+        try (InputStream m = c.openMessage(); InputStream b = c.openBody()) {
+            return new Seen(e, c.headers(), new String(m.readAllBytes(), StandardCharsets.UTF_8),
+                    new String(b.readAllBytes(), StandardCharsets.UTF_8), c.size(), Thread.currentThread().getName());
+        } catch (IOException x) {
+            throw new java.io.UncheckedIOException(x);
+        }
+    }
+
+    @Test
+    void acceptedHeadersGoOnTopBelowReceivedAndLaterFiltersSeeEarlierOnes() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = first, second\n", null);
+        List<Seen> seen = new CopyOnWriteArrayList<>();
+        c.registerFilter("first", (e, content, ctx) -> {
+            seen.add(see(e, content));
+            return new FilterVerdict.Accept(List.of(new Header("X-First", "one"), new Header("X-First-Too", "two")));
+        }, "org.example.first 1.0.0");
+        c.registerFilter("second", (e, content, ctx) -> {
+            seen.add(see(e, content));
+            return new FilterVerdict.Accept(List.of(new Header("X-Second", "a long value " + "word ".repeat(30))));
+        }, "org.example.second 2.0.0");
+        String caller = Thread.currentThread().getName();
+        String id = send(c, MESSAGE);
+
+        String text = stored(QueueName.INCOMING, id);
+        int received = text.indexOf("Received: from helo.example.org");
+        int second = text.indexOf("X-Second: a long value");
+        int first = text.indexOf("X-First: one\r\nX-First-Too: two\r\n");
+        assertTrue(received == 0 && second > received && first > second, text);
+        assertTrue(text.endsWith("X-First-Too: two\r\n" + MESSAGE), text);
+        // folded before 78 columns, white space kept
+        for (String line : text.substring(second, first).split("\r\n")) {
+            assertTrue(line.length() <= 78, line);
+        }
+
+        assertEquals(2, seen.size());
+        Seen one = seen.get(0);
+        assertEquals(id, one.envelope().queueId());
+        assertEquals("a@example.org", one.envelope().sender());
+        assertEquals(List.of("b@example.net"), one.envelope().recipients());
+        assertEquals("192.0.2.7", one.envelope().client().address());
+        assertTrue(one.message().startsWith("Received: from helo.example.org") && one.message().endsWith(MESSAGE),
+                one.message());
+        assertEquals(one.message().length(), one.size());
+        assertEquals("the body\r\n", one.body());
+        assertEquals(List.of("Received", "From", "Subject"), one.headers().stream().map(Header::name).toList());
+        assertEquals("hello  folded", one.headers().get(2).value(), "unfolded");
+        assertFalse(one.thread().equals(caller), "filters run on cleanup's own threads");
+        Seen two = seen.get(1);
+        assertTrue(two.message().contains("\r\nX-First: one\r\nX-First-Too: two\r\nFrom: a@example.org"), two.message());
+        assertEquals(List.of("Received", "X-First", "X-First-Too", "From", "Subject"),
+                two.headers().stream().map(Header::name).toList());
+        assertEquals("the body\r\n", two.body());
+        assertFalse(Files.exists(store.directory().resolve("tmp").resolve("filter." + id)), "the spool is gone");
+    }
+
+    @Test
+    void rejectAndDeferReachTheClientAndNothingIsQueued() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = av\n", null);
+        Reply[] next = {Reply.reject(554, "5.7.1", "Virus found: Eicar-Signature")};
+        c.registerFilter("av", (e, content, ctx) -> next[0].isPermanent() ? new FilterVerdict.Reject(next[0])
+                : new FilterVerdict.Defer(next[0]), "org.example.av 1.0.0");
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        assertEquals("554 5.7.1 Virus found: Eicar-Signature", r.reply().toString());
+        assertTrue(queueIsEmpty());
+        next[0] = Reply.tempfail(450, "4.7.1", "Try again later");
+        r = assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        assertEquals("450 4.7.1 Try again later", r.reply().toString());
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void discardAcknowledgesWithoutQueueingAndHoldQueuesOnHold() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = decide, tag\n", null);
+        FilterVerdict[] next = {new FilterVerdict.Discard("virus found")};
+        c.registerFilter("decide", (e, content, ctx) -> next[0], "org.example.decide 1.0.0");
+        c.registerFilter("tag", (e, content, ctx) -> new FilterVerdict.Accept(List.of(new Header("X-Tag", "yes"))),
+                "org.example.tag 1.0.0");
+        String id = send(c, MESSAGE);
+        assertFalse(id.isEmpty());
+        assertTrue(queueIsEmpty());
+
+        next[0] = new FilterVerdict.Hold("looks odd");
+        id = send(c, MESSAGE);
+        assertEquals(List.of(), store.list(QueueName.INCOMING));
+        assertEquals(List.of(id), store.list(QueueName.HOLD));
+        assertTrue(stored(QueueName.HOLD, id).contains("\r\nX-Tag: yes\r\nFrom: a@example.org\r\n"),
+                "the chain went on after the hold: " + stored(QueueName.HOLD, id));
+    }
+
+    @Test
+    void localSubmissionIsRefusedAsHeaderChecksRefuseIt() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = av\n", null);
+        List<Envelope> seen = new CopyOnWriteArrayList<>();
+        c.registerFilter("av", (e, content, ctx) -> {
+            seen.add(e);
+            return new FilterVerdict.Reject(Reply.reject(554, "5.7.1", "Virus found: Eicar-Signature"));
+        }, "org.example.av 1.0.0");
+        Submission local = new Submission("ana@mx.example.com", Map.of(), List.of(new Submission.Recipient(
+                "b@example.net", List.of(), Optional.empty())), new ClientInfo("", "localhost", "", false,
+                        Optional.empty()), "ESMTP", Submission.Actions.NONE, Optional.of(new Submission.Local(1000, "Ana")));
+        Cleanup.Stream s = c.open(local);
+        byte[] b = MESSAGE.getBytes(StandardCharsets.US_ASCII);
+        s.write(b, 0, b.length);
+        // pickup gets the same Cleanup.Rejected as for a header_checks REJECT (and removes the maildrop file)
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, s::commit);
+        assertEquals("554 5.7.1 Virus found: Eicar-Signature", r.reply().toString());
+        assertEquals("ana@mx.example.com", seen.get(0).sender());
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void aFilterThatIsNotInstalledIs451AndMailNeverPassesUnfiltered() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = clamav\nestafeta_content_filter_fail_open = clamav\n", null);
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        assertEquals("451 4.3.0 Error: content filter temporarily unavailable", r.reply().toString());
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void aFailingFilterIs451UnlessItFailsOpen() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = broken\n", null);
+        c.registerFilter("broken", (e, content, ctx) -> {
+            throw new IllegalStateException("connect to unix:/nowhere: Connection refused");
+        }, "org.example.broken 1.0.0");
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        assertEquals(451, r.reply().code());
+        assertEquals("4.3.0", r.reply().enhancedStatus());
+        assertTrue(queueIsEmpty());
+        CleanupService c2 = cleanup("estafeta_content_filters = null\n", null);
+        c2.registerFilter("null", (e, content, ctx) -> null, "org.example.null 1.0.0");
+        assertEquals(451, assertThrows(Cleanup.Rejected.class, () -> send(c2, MESSAGE)).reply().code());
+
+        CleanupService open = cleanup("estafeta_content_filters = broken, tag\nestafeta_content_filter_fail_open = broken\n",
+                null);
+        open.registerFilter("broken", (e, content, ctx) -> {
+            throw new IllegalStateException("spamd is down");
+        }, "org.example.broken 1.0.0");
+        open.registerFilter("tag", (e, content, ctx) -> new FilterVerdict.Accept(List.of(new Header("X-Tag", "yes"))),
+                "org.example.tag 1.0.0");
+        String id = send(open, MESSAGE);
+        assertTrue(stored(QueueName.INCOMING, id).contains("X-Tag: yes\r\n"), "the next filter still ran");
+    }
+
+    @Test
+    void aSlowFilterTimesOutWith451AndItsThreadIsInterrupted() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = slow\nestafeta_content_filter_timeout = 1s\n", null);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        c.registerFilter("slow", (e, content, ctx) -> {
+            try {
+                Thread.sleep(30_000);
+            } catch (InterruptedException x) {
+                interrupted.countDown();
+            }
+            return FilterVerdict.accept();
+        }, "org.example.slow 1.0.0");
+        long start = System.nanoTime();
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(451, r.reply().code());
+        assertTrue(ms >= 900 && ms < 10_000, ms + " ms");
+        assertTrue(interrupted.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void aServiceTurnsTheFiltersOffWithMinusO() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = reject\n", String.join("\n",
+                "smtp      inet  n       -       n       -       -       smtpd",
+                "127.0.0.1:10026 inet n  -       n       -       -       smtpd",
+                "    -o estafeta_content_filters=",
+                ""));
+        c.registerFilter("reject", (e, content, ctx) -> new FilterVerdict.Reject(Reply.reject(554, "5.7.1", "no")),
+                "org.example.reject 1.0.0");
+        ConfigSnapshot main = snapshot;
+        MasterEntry reinjection = main.services().stream().filter(e -> e.service().startsWith("127.0.0.1")).findFirst()
+                .orElseThrow();
+        MasterEntry smtp = main.services().stream().filter(e -> e.service().equals("smtp")).findFirst().orElseThrow();
+        assertThrows(Cleanup.Rejected.class, () -> send(c, main.forService(smtp), MESSAGE));
+        assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        String id = send(c, main.forService(reinjection), MESSAGE);
+        assertTrue(stored(QueueName.INCOMING, id).endsWith(MESSAGE));
+    }
+
+    @Test
+    void theFilterGetsItsParametersFromTheServiceSnapshot() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = echo\nmy_filter_level = 3\n", String.join("\n",
+                "smtp      inet  n       -       n       -       -       smtpd",
+                "    -o my_filter_level=7",
+                ""));
+        c.registerFilter("echo", (e, content, ctx) -> new FilterVerdict.Accept(List.of(
+                new Header("X-Level", ctx.parameter("my_filter_level").orElse("none")))), "org.example.echo 1.0.0");
+        ConfigSnapshot main = snapshot;
+        assertTrue(stored(QueueName.INCOMING, send(c, MESSAGE)).contains("X-Level: 3\r\n"));
+        String id = send(c, main.forService(main.services().get(0)), MESSAGE);
+        assertTrue(stored(QueueName.INCOMING, id).contains("X-Level: 7\r\n"));
+    }
+
+    @Test
+    void aBadTimeoutIs451() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = x\nestafeta_content_filter_timeout = soon\n", null);
+        assertThrows(IOException.class, () -> c.open(submission()));
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void headerChecksRejectComesFirstAndTheFilterIsNotAsked() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = count\n", null);
+        int[] calls = {0};
+        c.registerFilter("count", (e, content, ctx) -> {
+            calls[0]++;
+            return FilterVerdict.accept();
+        }, "org.example.count 1.0.0");
+        Cleanup.Stream s = c.open(new Submission("a@example.org", Map.of(), List.of(new Submission.Recipient(
+                "b@example.net", List.of(), Optional.empty())), new ClientInfo("192.0.2.7", "c", "h", false,
+                        Optional.empty()), "ESMTP", new Submission.Actions(Optional.empty(), Optional.of("trap"),
+                                Optional.empty(), Optional.empty(), List.of())));
+        byte[] b = MESSAGE.getBytes(StandardCharsets.US_ASCII);
+        s.write(b, 0, b.length);
+        s.commit();
+        assertEquals(0, calls[0], "an access DISCARD needs no filter");
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void abortRemovesTheSpool() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = x\n", null);
+        Cleanup.Stream s = c.open(submission());
+        s.write(new byte[100_000], 0, 100_000);
+        s.abort();
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void fiftyMegabytesAreFilteredWithASmallHeap() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = count\n", null);
+        long[] counted = {0};
+        c.registerFilter("count", (e, content, ctx) -> {
+            try (InputStream in = content.openMessage()) {
+                byte[] buf = new byte[8192];
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    counted[0] += n;
+                }
+            } catch (IOException x) {
+                throw new java.io.UncheckedIOException(x);
+            }
+            return new FilterVerdict.Accept(List.of(new Header("X-Counted", Long.toString(counted[0]))));
+        }, "org.example.count 1.0.0");
+        Cleanup.Stream s = c.open(submission());
+        byte[] head = "Subject: big\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        s.write(head, 0, head.length);
+        byte[] chunk = ("x".repeat(78) + "\r\n").repeat(800).getBytes(StandardCharsets.US_ASCII);
+        long total = 50L * 1024 * 1024;
+        for (long w = 0; w < total; w += chunk.length) {
+            s.write(chunk, 0, chunk.length);
+        }
+        String id = s.commit();
+        var m = store.read(QueueName.INCOMING, id);
+        String xCounted = "X-Counted: " + counted[0] + "\r\n";
+        assertEquals(counted[0] + xCounted.length(), m.contentLength());
+        assertTrue(counted[0] > total);
+        assertTrue(Runtime.getRuntime().maxMemory() < total, "the heap bound must be below the message size");
+    }
+}
