@@ -159,9 +159,14 @@ final class ControlCommands implements ControlServer.Handler {
                 + " (generation " + snapshot.generation() + ")"), 0);
     }
 
-    /** {@code lookup KEY TYPE:NAME}: as {@code postmap -q KEY TYPE:NAME}. The key may contain spaces. */
+    /**
+     * {@code lookup KEY TYPE:NAME}: as {@code postmap -q KEY TYPE:NAME}. Both may hold spaces (a key as typed, a
+     * composite table {@code unionmap:{ inline:{a=1}, static:x }}): the table starts at the first space followed by
+     * a type name and a colon.
+     */
     private Reply lookup(String args) {
-        int last = args.lastIndexOf(' ');
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" (?=[A-Za-z][A-Za-z0-9_-]*:)").matcher(args);
+        int last = m.find() ? m.start() : -1;
         if (last <= 0) {
             return usage("lookup KEY TYPE:NAME");
         }

@@ -292,6 +292,11 @@ class ControlSocketTest {
     void lookupAnswersAsPostmap() throws Exception {
         assertEquals(List.of("v for k1", "exit 0"), ask("lookup k1 fake:/etc/t"));
         assertEquals(List.of("v for k with spaces", "exit 0"), ask("lookup k with spaces fake:/etc/t"));
+        // a table with spaces, a composite as main.cf writes it, reaches the table service whole (this test's fake
+        // service has no composites)
+        assertEquals(List.of("error: unionmap:{ fake:/etc/t, json:/x }: unsupported dictionary type: unionmap: "
+                + "no installed bundle registers estafeta.table.type=unionmap", "exit 1"),
+                ask("lookup k1 unionmap:{ fake:/etc/t, json:/x }"));
         assertEquals(List.of("exit 1"), ask("lookup nothere fake:/etc/t"));
         assertEquals(List.of("fake:/etc/t: temporary failure: server down", "exit 2"), ask("lookup tmp fake:/etc/t"));
         assertEquals(List.of("fake:/missing: temporary failure: fake:/missing: No such file or directory", "exit 2"),

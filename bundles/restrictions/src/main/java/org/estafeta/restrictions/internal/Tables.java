@@ -2,7 +2,6 @@ package org.estafeta.restrictions.internal;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 import org.estafeta.api.table.LookupResult;
 import org.estafeta.api.table.LookupTable;
@@ -20,7 +19,6 @@ final class Tables implements AutoCloseable {
      * Table types whose keys are patterns (Postfix's DICT_FLAG_PATTERN): they see only the full key of a lookup,
      * never the partial keys (parent domains, shorter network prefixes, {@code user@}), and keys are not folded.
      */
-    static final Set<String> PATTERN_TYPES = Set.of("regexp", "pcre", "cidr", "posix-regexp");
 
     private static final String PROXY = "proxy:";
     /** What a {@code nis:} table is while no bundle provides the type. */
@@ -35,9 +33,9 @@ final class Tables implements AutoCloseable {
         this.log = log;
     }
 
+    /** Postfix's pattern tables (regexp, pcre, cidr, socketmap ...; proxy: and composites included): the tables service's rule. */
     static boolean isPattern(String spec) {
-        int colon = spec.indexOf(':');
-        return colon > 0 && PATTERN_TYPES.contains(HostNames.lower(spec.substring(0, colon)));
+        return org.estafeta.tables.TableNames.isPattern(spec);
     }
 
     /**

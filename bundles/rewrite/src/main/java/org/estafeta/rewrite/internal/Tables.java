@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.estafeta.api.table.LookupResult;
@@ -27,7 +26,6 @@ import org.slf4j.LoggerFactory;
 final class Tables {
     private static final Logger log = LoggerFactory.getLogger("rewrite");
     /** Postfix's pattern table types (those without DICT_FLAG_FIXED). */
-    static final Set<String> PATTERN_TYPES = Set.of("regexp", "pcre", "cidr", "posix-regexp", "sqlite-regexp");
 
     final long generation;
     private final TableService service;
@@ -41,9 +39,9 @@ final class Tables {
         this.service = service;
     }
 
+    /** Postfix's pattern tables (regexp, pcre, cidr, socketmap ...; proxy: and composites included): the tables service's rule. */
     static boolean isPattern(String spec) {
-        int colon = spec.indexOf(':');
-        return colon > 0 && PATTERN_TYPES.contains(spec.substring(0, colon).toLowerCase(Locale.ROOT));
+        return org.estafeta.tables.TableNames.isPattern(spec);
     }
 
     /**
