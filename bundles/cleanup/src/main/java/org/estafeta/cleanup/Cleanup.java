@@ -34,6 +34,17 @@ public interface Cleanup {
         return open(envelope);
     }
 
+    /**
+     * Starts a message the mail system makes itself (a bounce, a delay notice, a postmaster notice): as
+     * {@link #open(Submission)} without the content filters, as Postfix leaves internal mail alone while
+     * {@code internal_mail_filter_classes} is empty (its default).
+     *
+     * @since 1.4
+     */
+    default Stream openInternal(Submission envelope) throws IOException {
+        return open(envelope);
+    }
+
     /** The message of one submission, written as it arrives. */
     interface Stream {
         /**

@@ -54,10 +54,11 @@ final class CleanupPipe {
         this.drained = drained;
     }
 
-    void open(Cleanup cleanup, Submission submission) {
+    /** Opens the stream; {@code service} is the smtpd service's snapshot (its -o settings reach the content filters). */
+    void open(Cleanup cleanup, Submission submission, org.estafeta.config.ConfigSnapshot service) {
         submit(() -> {
             try {
-                stream = cleanup.open(submission);
+                stream = service != null ? cleanup.open(submission, service) : cleanup.open(submission);
             } catch (Exception e) {
                 failure = e;
             }

@@ -223,7 +223,7 @@ final class SessionTranscript {
                     List.of(new Submission.Recipient(recipient, List.of(), Optional.empty())),
                     new ClientInfo("127.0.0.1", "localhost", "", false, Optional.empty()), "ESMTP",
                     Submission.Actions.NONE);
-            Cleanup.Stream stream = cleanup.open(s);
+            Cleanup.Stream stream = cleanup.openInternal(s);
             boolean done = false;
             try {
                 byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);

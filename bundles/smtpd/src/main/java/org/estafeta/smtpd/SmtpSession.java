@@ -1463,7 +1463,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                     actions.redirect(), actions.prependHeaders());
         }
         pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, effective,
-                Optional.empty(), receivedComments()));
+                Optional.empty(), receivedComments()), config);
     }
 
     /**

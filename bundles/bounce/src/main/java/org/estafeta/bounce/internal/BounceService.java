@@ -187,7 +187,7 @@ public final class BounceService implements Bouncer {
         Submission submission = new Submission(envelopeSender, params,
                 List.of(new Submission.Recipient(recipient, List.of(), Optional.empty())), LOCAL, "ESMTP",
                 Submission.Actions.NONE);
-        Cleanup.Stream stream = cleanup.open(submission);
+        Cleanup.Stream stream = cleanup.openInternal(submission);
         boolean done = false;
         try {
             OutputStream out = new BufferedOutputStream(new StreamOutput(stream), 8192);

@@ -128,12 +128,22 @@ public final class CleanupService implements Cleanup {
 
     @Override
     public Stream open(Submission s, ConfigSnapshot service) throws IOException {
+        return open(s, service, false);
+    }
+
+    @Override
+    public Stream openInternal(Submission s) throws IOException {
+        return open(s, null, true);
+    }
+
+    private Stream open(Submission s, ConfigSnapshot service, boolean internal) throws IOException {
         ConfigSnapshot snapshot = config.current();
         ConfigSnapshot own = service != null ? service : snapshot;
         CleanupSettings settings = CleanupSettings.from(snapshot);
         FilterSettings filterSettings;
         try {
-            filterSettings = FilterSettings.from(own);
+            // internal mail (bounces, notices) is not filtered: Postfix's internal_mail_filter_classes is empty
+            filterSettings = internal ? FilterSettings.NONE : FilterSettings.from(own);
         } catch (IllegalArgumentException e) {
             log.warn("{} -- message not accepted, try again later", e.getMessage());
             throw new IOException(e.getMessage(), e);

@@ -146,7 +146,8 @@ final class Pickup {
         Submission s = submission(e, uid, config);
         Cleanup.Stream stream = null;
         try (InputStream in = m.content()) {
-            stream = cleanup.open(s);
+            // the pickup service's own snapshot: its master.cf -o settings reach the content filters
+            stream = cleanup.open(s, config);
             byte[] buf = new byte[64 * 1024];
             int n;
             while ((n = in.read(buf)) >= 0) {
