@@ -28,6 +28,11 @@ final class CidrRules {
         final String value;
         final int line;
         int blockEnd = -1;
+        /** The network and mask as two 64-bit words (IPv4: the low word only), so a match is two ANDs. */
+        final long netHi;
+        final long netLo;
+        final long maskHi;
+        final long maskLo;
 
         Rule(Op op, boolean v6, byte[] net, byte[] mask, boolean match, String value, int line) {
             this.op = op;
@@ -37,17 +42,41 @@ final class CidrRules {
             this.match = match;
             this.value = value;
             this.line = line;
+            this.netHi = net == null ? 0 : high(net);
+            this.netLo = net == null ? 0 : low(net);
+            this.maskHi = mask == null ? 0 : high(mask);
+            this.maskLo = mask == null ? 0 : low(mask);
         }
 
         /** cidr_match_entry: {@code match} when the address is in the network, else {@code !match}. */
-        boolean matches(byte[] addr) {
-            for (int k = 0; k < net.length; k++) {
-                if ((addr[k] & mask[k]) != net[k]) {
-                    return !match;
-                }
-            }
-            return match;
+        boolean matches(long hi, long lo) {
+            return ((hi & maskHi) == netHi && (lo & maskLo) == netLo) == match;
         }
+    }
+
+    /** The first 8 bytes of a 16-byte address as a long; 0 for a 4-byte one. */
+    static long high(byte[] a) {
+        return a.length == 16 ? word(a, 0) : 0;
+    }
+
+    /** The last 8 bytes of a 16-byte address, or the 4 bytes of an IPv4 one, as a long. */
+    static long low(byte[] a) {
+        if (a.length == 16) {
+            return word(a, 8);
+        }
+        long v = 0;
+        for (byte b : a) {
+            v = (v << 8) | (b & 0xff);
+        }
+        return v;
+    }
+
+    private static long word(byte[] a, int from) {
+        long v = 0;
+        for (int k = from; k < from + 8; k++) {
+            v = (v << 8) | (a[k] & 0xff);
+        }
+        return v;
     }
 
     /** Why a pattern or line is refused; the message is Postfix's text. */
@@ -59,14 +88,14 @@ final class CidrRules {
         }
     }
 
-    private final List<Rule> rules;
+    private final Rule[] rules;
 
     private CidrRules(List<Rule> rules) {
-        this.rules = rules;
+        this.rules = rules.toArray(Rule[]::new);
     }
 
     int size() {
-        return rules.size();
+        return rules.length;
     }
 
     /** Compiles {@code text} (the contents of {@code path}); {@code warn} receives each of Postfix's warnings. */
@@ -102,16 +131,19 @@ final class CidrRules {
         if (addr == null) {
             return null;
         }
-        for (int k = 0; k < rules.size(); k++) {
-            Rule r = rules.get(k);
+        long hi = high(addr);
+        long lo = low(addr);
+        Rule[] rs = rules;
+        for (int k = 0; k < rs.length; k++) {
+            Rule r = rs[k];
             switch (r.op) {
                 case MATCH -> {
-                    if (r.v6 == v6 && r.matches(addr)) {
+                    if (r.v6 == v6 && r.matches(hi, lo)) {
                         return r.value;
                     }
                 }
                 case IF -> {
-                    if (r.v6 == v6 && r.matches(addr)) {
+                    if (r.v6 == v6 && r.matches(hi, lo)) {
                         continue;
                     }
                     if (r.blockEnd < 0) {
