@@ -169,6 +169,7 @@ public final class TableRegistry implements TableService {
             for (var it = cache.values().iterator(); it.hasNext();) {
                 SharedTable t = it.next();
                 if (t.factory == factory) {
+                    t.gone = true;
                     retired.add(t);
                     it.remove();
                 }
@@ -214,6 +215,9 @@ public final class TableRegistry implements TableService {
             shared = cache.get(key);
             if (shared == null || shared.factory != best) {
                 replaced = shared;
+                if (replaced != null) {
+                    replaced.gone = true; // a better (or newer) factory took over: its handles move on
+                }
                 ConfigSource source = config;
                 shared = new SharedTable(spec, best, new org.estafeta.config.SnapshotPluginContext(source == null ? null : source.current(), LOGGER));
                 cache.put(key, shared);
@@ -236,7 +240,48 @@ public final class TableRegistry implements TableService {
             log.error("{}: the table plugin failed while opening: {}", key, e.toString(), e);
             throw new TableOpenException(key + ": cannot open: " + e, e);
         }
-        return new Handle(shared);
+        return new Handle(this, shared);
+    }
+
+    /**
+     * A fresh shared table for a handle whose table's factory went away or was superseded: the same spec, opened
+     * through the factory registered now.
+     */
+    private SharedTable reopen(TableSpec spec) throws TableOpenException {
+        String key = spec.toString();
+        SharedTable shared;
+        SharedTable replaced = null;
+        synchronized (lock) {
+            List<Registration> regs = factories.get(spec.type());
+            if (regs == null || regs.isEmpty()) {
+                throw new UnsupportedTableTypeException(spec.type());
+            }
+            LookupTableFactory best = regs.get(0).factory();
+            shared = cache.get(key);
+            if (shared == null || shared.factory != best) {
+                replaced = shared;
+                if (replaced != null) {
+                    replaced.gone = true;
+                }
+                ConfigSource source = config;
+                shared = new SharedTable(spec, best, new org.estafeta.config.SnapshotPluginContext(source == null ? null : source.current(), LOGGER));
+                cache.put(key, shared);
+            }
+            shared.acquire();
+        }
+        if (replaced != null) {
+            replaced.retire();
+        }
+        try {
+            shared.ensureOpen();
+        } catch (TableOpenException | RuntimeException e) {
+            shared.release();
+            synchronized (lock) {
+                cache.remove(key, shared);
+            }
+            throw e instanceof TableOpenException t ? t : new TableOpenException(key + ": cannot open: " + e, e);
+        }
+        return shared;
     }
 
     /** The registered types and the registry's own {@link #BUILT_IN} types. */
@@ -332,6 +377,8 @@ public final class TableRegistry implements TableService {
         private int handles;
         private boolean retired;
         private boolean closed;
+        /** Its factory went away or was superseded: handles on it must move to a table of the current factory. */
+        volatile boolean gone;
 
         SharedTable(TableSpec spec, LookupTableFactory factory, PluginContext context) {
             this.spec = spec;
@@ -388,51 +435,78 @@ public final class TableRegistry implements TableService {
         }
     }
 
-    /** The caller's handle on a shared table. Lookups never throw; close releases this handle only. */
+    /**
+     * The caller's handle on a shared table. Lookups never throw; close releases this handle only. When the table's
+     * factory goes away (its bundle was removed or replaced by a new version), the next lookup moves the handle to
+     * a table of the factory registered now, or answers a temporary failure while there is none: mail that needs
+     * the table waits, and is never served by a plugin that is no longer installed.
+     */
     private static final class Handle implements LookupTable {
-        private final SharedTable shared;
-        private final LookupTable table;
+        private final TableRegistry registry;
+        private SharedTable shared;
+        private LookupTable table;
         private boolean closed;
 
-        Handle(SharedTable shared) {
+        Handle(TableRegistry registry, SharedTable shared) {
+            this.registry = registry;
             this.shared = shared;
             this.table = shared.table();
         }
 
         @Override
         public LookupResult lookup(String key) {
+            SharedTable current;
+            LookupTable t;
             synchronized (this) {
                 if (closed) {
                     return LookupResult.temporaryFailure(shared.spec + ": lookup after close");
                 }
+                if (shared.gone) {
+                    try {
+                        SharedTable fresh = registry.reopen(shared.spec);
+                        SharedTable old = shared;
+                        shared = fresh;
+                        table = fresh.table();
+                        old.release();
+                    } catch (UnsupportedTableTypeException e) {
+                        return LookupResult.temporaryFailure(shared.spec + ": dictionary type " + shared.spec.type()
+                                + " went away: " + e.getMessage());
+                    } catch (TableOpenException e) {
+                        return LookupResult.temporaryFailure(e.getMessage());
+                    }
+                }
+                current = shared;
+                t = table;
             }
             try {
-                LookupResult result = table.lookup(key);
+                LookupResult result = t.lookup(key);
                 if (result == null) {
-                    log.error("{}: bug in the {} table plugin: lookup returned null", shared.spec, shared.spec.type());
-                    return LookupResult.temporaryFailure(shared.spec + ": table plugin returned no result");
+                    log.error("{}: bug in the {} table plugin: lookup returned null", current.spec, current.spec.type());
+                    return LookupResult.temporaryFailure(current.spec + ": table plugin returned no result");
                 }
                 return result;
             } catch (RuntimeException e) {
-                log.error("{}: bug in the {} table plugin: lookup threw {}", shared.spec, shared.spec.type(),
+                log.error("{}: bug in the {} table plugin: lookup threw {}", current.spec, current.spec.type(),
                         e.toString(), e);
-                return LookupResult.temporaryFailure(shared.spec + ": " + e);
+                return LookupResult.temporaryFailure(current.spec + ": " + e);
             }
         }
 
         @Override
         public void close() {
+            SharedTable s;
             synchronized (this) {
                 if (closed) {
                     return;
                 }
                 closed = true;
+                s = shared;
             }
-            shared.release();
+            s.release();
         }
 
         @Override
-        public String toString() {
+        public synchronized String toString() {
             return shared.spec.toString();
         }
     }

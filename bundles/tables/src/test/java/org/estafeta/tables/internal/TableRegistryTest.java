@@ -132,16 +132,25 @@ class TableRegistryTest {
     }
 
     @Test
-    void inFlightUserKeepsItsTableUntilItCloses() throws Exception {
+    void inFlightUserKeepsItsHandleButNotTheGoneFactoryAndMovesToTheNextOne() throws Exception {
         var json = new FakeFactory("");
         registry.addFactory(json, props("json", 10, 0));
         LookupTable inFlight = registry.open("json:/t");
         registry.removeFactory(json, props("json", 10, 0));
         assertEquals(0, json.closes.get(), "not closed under a user");
+        // the plugin is gone: its table no longer answers (mail that needs it waits: issue 6), temporarily
+        LookupResult gone = inFlight.lookup("k2");
+        assertInstanceOf(LookupResult.TemporaryFailure.class, gone);
+        assertTrue(((LookupResult.TemporaryFailure) gone).reason().contains("dictionary type json went away"), gone.toString());
+        // a new version of the plugin arrives: the same handle answers through it
+        var json2 = new FakeFactory("");
+        registry.addFactory(json2, props("json", 12, 0));
         assertEquals(LookupResult.found("/t=k2"), inFlight.lookup("k2"));
+        assertEquals(1, json.closes.get(), "the gone factory's table is closed once nobody holds it");
+        assertEquals(1, json2.opens.get());
         inFlight.close();
         inFlight.close(); // idempotent
-        assertEquals(1, json.closes.get());
+        assertEquals(0, json2.closes.get(), "the current factory's table stays shared in the cache");
         assertInstanceOf(LookupResult.TemporaryFailure.class, inFlight.lookup("k2"));
     }
 
