@@ -138,8 +138,21 @@ class SaslAuthTest {
         assertFalse(m.envelope().mailParameters().containsKey("AUTH"), "AUTH= is not passed on");
         assertTrue(h.log.lines.contains("info: " + m.queueId() + ": client=" + h.client()
                 + ", sasl_method=PLAIN, sasl_username=juan, sasl_sender=<a@example.org>"), h.log.lines::toString);
+        assertEquals(List.of(), m.envelope().receivedComments(), "smtpd_sasl_authenticated_header = no");
         assertEquals("127.0.0.1", server.sessions.get(0).client().address());
         assertEquals("smtp", server.sessions.get(0).service());
+    }
+
+    @Test
+    void theAuthenticatedHeaderNamesTheUserInAReceivedComment() {
+        open("smtpd_sasl_auth_enable", "yes", "smtpd_sasl_authenticated_header", "yes");
+        h.ask("EHLO c.example\r\n");
+        h.ask("AUTH PLAIN " + b64("\0juan\0secreto") + "\r\n");
+        h.ask("MAIL FROM:<a@example.org>\r\n");
+        h.ask("RCPT TO:<b@example.net>\r\n");
+        h.ask("DATA\r\n");
+        h.ask("Subject: t\r\n\r\nbody\r\n.\r\n");
+        assertEquals(List.of("(Authenticated sender: juan)"), cleanup.single().envelope().receivedComments());
     }
 
     @Test

@@ -86,6 +86,26 @@ class StarttlsTest {
     }
 
     @Test
+    void theTlsReceivedHeaderNamesProtocolCipherAndTheMissingCertificate() throws Exception {
+        h.clientIp = "127.0.0.1";
+        org.estafeta.testing.cleanup.FakeCleanup cleanup = new org.estafeta.testing.cleanup.FakeCleanup();
+        h.cleanup = cleanup;
+        open("smtpd_tls_security_level", "may", "smtpd_tls_received_header", "yes");
+        h.ask("EHLO c.example\r\n");
+        assertEquals("220 2.0.0 Ready to start TLS\r\n", h.ask("STARTTLS\r\n"));
+        handshake();
+        clientAsk("EHLO c.example\r\n");
+        clientAsk("MAIL FROM:<a@example.org>\r\n");
+        clientAsk("RCPT TO:<b@example.net>\r\n");
+        clientAsk("DATA\r\n");
+        assertTrue(clientAsk("Subject: t\r\n\r\nbody\r\n.\r\n").startsWith("250 2.0.0 Ok: queued as "));
+        java.util.List<String> comments = cleanup.single().envelope().receivedComments();
+        assertEquals(2, comments.size(), comments::toString);
+        assertTrue(comments.get(0).matches("\\(using TLSv1\\.[23] with cipher \\S+ \\(\\d+/\\d+ bits\\)\\)"), comments::toString);
+        assertEquals("(No client certificate requested)", comments.get(1));
+    }
+
+    @Test
     void encryptRequiresStarttlsFirst() throws Exception {
         open("smtpd_tls_security_level", "encrypt");
         assertTrue(h.ask("EHLO c.example\r\n").contains("250-STARTTLS"));
