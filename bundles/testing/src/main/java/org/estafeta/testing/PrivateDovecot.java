@@ -2,6 +2,9 @@ package org.estafeta.testing;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +29,8 @@ import java.util.stream.Stream;
  * directory is wiped at start (a stale instance left there by a killed run is stopped first) and kept after
  * {@link #close()} for post-mortems. Dovecot runs in the foreground ({@code dovecot -F -c DIR/dovecot.conf}) as a
  * child of the test JVM; close() stops it. Only {@code lmtp} is in {@code protocols}: no IMAP/POP3 listener opens.
+ * LMTP may also listen on UNIX-domain sockets ({@link Builder#lmtpUnixSocket}), or only there
+ * ({@code lmtpPort(0)}).
  *
  * <p>Starting Dovecot needs root (it switches to each user's uid): without root, or without the packages, the
  * calling test is skipped, or failed when {@code ESTAFETA_REQUIRE_PEERS=1} ({@link #availableOrFail()}).
@@ -42,12 +47,14 @@ public final class PrivateDovecot implements AutoCloseable {
     private final Path dir;
     private final Process process;
     private final int lmtpPort;
+    private final List<Path> lmtpSockets;
     private boolean stopped;
 
-    private PrivateDovecot(Path dir, Process process, int lmtpPort) {
+    private PrivateDovecot(Path dir, Process process, int lmtpPort, List<Path> lmtpSockets) {
         this.dir = dir;
         this.process = process;
         this.lmtpPort = lmtpPort;
+        this.lmtpSockets = lmtpSockets;
     }
 
     /**
@@ -94,6 +101,11 @@ public final class PrivateDovecot implements AutoCloseable {
 
     public int lmtpPort() {
         return lmtpPort;
+    }
+
+    /** The UNIX-domain sockets LMTP listens on ({@link Builder#lmtpUnixSocket}), in the order given. */
+    public List<Path> lmtpSockets() {
+        return lmtpSockets;
     }
 
     /** Its log so far (for failure messages). */
@@ -181,6 +193,7 @@ public final class PrivateDovecot implements AutoCloseable {
         private int uid = 65534;
         private int gid = 65534;
         private final Map<String, String> users = new LinkedHashMap<>();
+        private final List<Path> lmtpSockets = new ArrayList<>();
         private String extraConfig = "";
 
         private Builder(String name) {
@@ -190,9 +203,22 @@ public final class PrivateDovecot implements AutoCloseable {
             this.name = name;
         }
 
-        /** LMTP's inet listener on 127.0.0.1:PORT. */
+        /** LMTP's inet listener on 127.0.0.1:PORT; 0: none (then name at least one {@link #lmtpUnixSocket}). */
         public Builder lmtpPort(int port) {
             this.lmtpPort = port;
+            return this;
+        }
+
+        /**
+         * One more LMTP listener, on a UNIX-domain socket at this absolute path (mode 0666, so that a client that
+         * is not root may connect), as Postfix's {@code lmtp:unix:private/dovecot-lmtp} setups have it. Its
+         * directory is created when missing; a stale socket file there is removed at start.
+         */
+        public Builder lmtpUnixSocket(Path socket) {
+            if (!socket.isAbsolute()) {
+                throw new IllegalArgumentException("an LMTP socket path must be absolute: " + socket);
+            }
+            lmtpSockets.add(socket);
             return this;
         }
 
@@ -269,12 +295,7 @@ public final class PrivateDovecot implements AutoCloseable {
                     "  driver = passwd-file",
                     "  args = " + dir.resolve("users"),
                     "}",
-                    "service lmtp {",
-                    "  inet_listener lmtp {",
-                    "    address = 127.0.0.1",
-                    "    port = " + lmtpPort,
-                    "  }",
-                    "}",
+                    lmtpService(),
                     "",
                     extraConfig,
                     ""), StandardCharsets.UTF_8);
@@ -282,15 +303,63 @@ public final class PrivateDovecot implements AutoCloseable {
             Process p = new ProcessBuilder(DOVECOT, "-F", "-c", conf.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("dovecot.out").toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-            PrivateDovecot dc = new PrivateDovecot(dir, p, lmtpPort);
-            InetSocketAddress lmtp = new InetSocketAddress("127.0.0.1", lmtpPort);
-            if (!PrivatePostfix.accepts(lmtp, 30) || !p.isAlive()) {
-                String log = dc.log();
-                dc.close();
-                throw new AssertionError("dovecot does not listen on " + lmtp + " within 30s; its log:\n" + log);
+            PrivateDovecot dc = new PrivateDovecot(dir, p, lmtpPort, List.copyOf(lmtpSockets));
+            if (lmtpPort > 0) {
+                InetSocketAddress lmtp = new InetSocketAddress("127.0.0.1", lmtpPort);
+                if (!PrivatePostfix.accepts(lmtp, 30) || !p.isAlive()) {
+                    String log = dc.log();
+                    dc.close();
+                    throw new AssertionError("dovecot does not listen on " + lmtp + " within 30s; its log:\n" + log);
+                }
+            }
+            for (Path socket : lmtpSockets) {
+                if (!acceptsUnix(socket, 30) || !p.isAlive()) {
+                    String log = dc.log();
+                    dc.close();
+                    throw new AssertionError("dovecot does not listen on " + socket + " within 30s; its log:\n" + log);
+                }
             }
             return dc;
         }
+
+        /** The {@code service lmtp} block: the inet listener (unless port 0) and the UNIX-domain ones. */
+        private String lmtpService() throws IOException {
+            if (lmtpPort <= 0 && lmtpSockets.isEmpty()) {
+                throw new IllegalStateException("LMTP needs a port or a UNIX-domain socket");
+            }
+            List<String> lines = new ArrayList<>(List.of("service lmtp {"));
+            if (lmtpPort > 0) {
+                lines.addAll(List.of(
+                        "  inet_listener lmtp {",
+                        "    address = 127.0.0.1",
+                        "    port = " + lmtpPort,
+                        "  }"));
+            }
+            for (Path socket : lmtpSockets) {
+                Files.createDirectories(socket.getParent());
+                Files.deleteIfExists(socket);
+                lines.addAll(List.of(
+                        "  unix_listener " + socket + " {",
+                        "    mode = 0666",
+                        "  }"));
+            }
+            lines.add("}");
+            return String.join("\n", lines);
+        }
+    }
+
+    /** Whether a UNIX-domain socket at {@code socket} accepts a connection within {@code seconds}. */
+    private static boolean acceptsUnix(Path socket, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                return true;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        return false;
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code lmtp} transport, Postfix's lmtp(8): next hops {@code host}, {@code host:port}, {@code inet:host:port},
- * {@code [host]:port} (no MX lookup; {@code unix:/path} is deferred as unsupported), LHLO and one reply per
- * recipient after the final dot, the {@code lmtp_*} parameters of the service's context. Logs as {@code lmtp}.
+ * {@code [host]:port} (no MX lookup) and UNIX-domain sockets {@code unix:/path} or {@code unix:private/name} (under
+ * {@code queue_directory}, {@code relay=$myhostname[path]}), LHLO and one reply per recipient after the final dot,
+ * the {@code lmtp_*} parameters of the service's context. Logs as {@code lmtp}.
  */
 @Component(service = Transport.class, property = Transport.NAME + "=lmtp")
 public final class LmtpTransport implements Transport {

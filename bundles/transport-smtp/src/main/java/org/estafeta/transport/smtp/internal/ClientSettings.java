@@ -20,7 +20,7 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
         int lineLengthLimit, Duration reuseTimeLimit, boolean cacheOnDemand, Duration cacheTimeLimit,
         String addressPreference, boolean deferIfNoMxAddress, boolean dnsLookup, boolean nativeLookup,
         List<String> fallbackRelays, String inetProtocols, String relayhost, TlsSettings tls, SaslSettings sasl,
-        SaslPasswords.LocalDomains localDomains) {
+        SaslPasswords.LocalDomains localDomains, String queueDirectory) {
 
     /** Postfix's defaults, for names the registry may not list (most lmtp_* ones). */
     static final Map<String, String> DEFAULTS = Map.ofEntries(
@@ -77,7 +77,8 @@ record ClientSettings(boolean lmtp, String myhostname, String heloName, Duration
                 nativeLookup, ConfigValues.list(r.text("fallback_relay")),
                 ctx.parameter("inet_protocols").filter(s -> !s.isBlank()).orElse("all").toLowerCase(Locale.ROOT),
                 ctx.parameter("relayhost").orElse("").strip(), TlsSettings.from(p, r::text),
-                SaslSettings.from(p, lmtp, r::text), localDomains(ctx, myhostname));
+                SaslSettings.from(p, lmtp, r::text), localDomains(ctx, myhostname),
+                ctx.parameter("queue_directory").orElse("").strip());
     }
 
     /** What mail_addr_find() needs for sender keys: {@code $myorigin}, the names of {@code $mydestination}. */

@@ -3,6 +3,7 @@ package org.estafeta.transport.smtp.internal;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.ssl.SslHandler;
@@ -31,9 +32,9 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSession;
 
 /**
- * One SMTP/LMTP connection, used from one delivery thread at a time: Netty does the I/O on its event loop, the
- * caller blocks on {@link #read} and on writes with the timeouts of the protocol stage, and a peer that hangs or
- * goes away becomes a {@link SessionException}.
+ * One SMTP/LMTP connection (TCP, or a UNIX-domain socket for lmtp's {@code unix:} next hops), used from one
+ * delivery thread at a time: Netty does the I/O on its event loop, the caller blocks on {@link #read} and on writes
+ * with the timeouts of the protocol stage, and a peer that hangs or goes away becomes a {@link SessionException}.
  */
 final class Connection {
     /** Longest reply line taken; Postfix's line_length_limit is 2048. */
@@ -103,24 +104,30 @@ final class Connection {
     }
 
     /**
-     * Connects to {@code target}, from {@code bind} when not null.
+     * Connects to {@code target}, from {@code bind} when not null: TCP, or for a UNIX-domain target Netty's NIO
+     * domain socket channel (Java 16+ {@link java.net.UnixDomainSocketAddress}, no native library) on the same event
+     * loops; everything after the connect is the same for both.
      *
      * @param connectTimeout 0 for the system's own
+     * @param bind null, or the local address of a TCP connection (never used for a UNIX-domain socket)
      */
     static Connection open(EventLoopGroup group, HostFinder.Target target, Duration connectTimeout,
             InetSocketAddress bind) throws ConnectFailure, InterruptedException {
         BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
-        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        Bootstrap b = new Bootstrap().group(group)
+                .channel(target.isUnix() ? NioDomainSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
-                .option(ChannelOption.TCP_NODELAY, true)
-                .handler(new ChannelInitializer<SocketChannel>() {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(SocketChannel ch) {
+                    protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(new LineBasedFrameDecoder(MAX_LINE, true, false), new ReplyReader(replies));
                     }
                 });
-        InetSocketAddress remote = new InetSocketAddress(target.address(), target.port());
-        ChannelFuture f = bind == null ? b.connect(remote) : b.connect(remote, bind);
+        if (!target.isUnix()) {
+            b.option(ChannelOption.TCP_NODELAY, true);
+        }
+        SocketAddress remote = target.socketAddress();
+        ChannelFuture f = bind == null || target.isUnix() ? b.connect(remote) : b.connect(remote, bind);
         long wait = connectTimeout.isZero() ? SYSTEM_CONNECT_WAIT_MS : connectTimeout.toMillis() + 2000;
         if (!f.await(wait)) {
             f.cancel(false);
@@ -141,7 +148,7 @@ final class Connection {
         String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         for (String known : List.of("Connection refused", "No route to host", "Network is unreachable",
                 "Connection timed out", "Cannot assign requested address", "Address already in use",
-                "Connection reset by peer", "Permission denied")) {
+                "Connection reset by peer", "Permission denied", "No such file or directory")) {
             if (m.contains(known)) {
                 return known;
             }

@@ -6,6 +6,8 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +41,8 @@ import io.netty.channel.EventLoopGroup;
  * One delivery request, run on the caller's thread as Postfix's smtp_connect() and smtp_proto.c run it: the
  * next hop and the fallback relays in turn, their addresses up to the address and session limits, and on each
  * session the greeting, EHLO/HELO/LHLO, MAIL, RCPT, DATA and the content. A soft error on a server that is not
- * the last one to try keeps the recipients for the next server; anything else is the recipient's result.
+ * the last one to try keeps the recipients for the next server; anything else is the recipient's result. lmtp's
+ * {@code unix:path} next hop is one UNIX-domain socket, as smtp_connect_local() has it ({@link #unixSite}).
  */
 final class Delivery {
     /** Postfix's smtp_rset_timeout, for the probe of a cached connection. */
@@ -128,6 +131,12 @@ final class Delivery {
     }
 
     private void runSites() throws InterruptedException {
+        String nexthop = request.nexthop().strip();
+        if (settings.lmtp() && nexthop.startsWith("unix:")) {
+            unixSite(nexthop.substring(5));
+            failLeft(false, false);
+            return;
+        }
         List<String> sites = new ArrayList<>(ConfigValues.list(request.nexthop()));
         int nonFallback = sites.size();
         if (!settings.lmtp()) {
@@ -144,22 +153,107 @@ final class Delivery {
                 break;
             }
         }
-        if (!pending.isEmpty()) {
-            Why w = why != null ? why : Why.local("4.3.0", "server unavailable or unable to receive mail");
-            if (!w.isSoft()) {
-                if (site >= nonFallback && site < sites.size()) {
-                    log.warn("{} configuration problem", settings.program() + "_fallback_relay");
-                    w = w.withStatus("4.3.5");
-                } else if (!settings.lmtp() && !sites.isEmpty() && sites.get(0).equals(settings.relayhost())) {
-                    log.warn("relayhost configuration problem");
-                    w = w.withStatus("4.3.5");
-                }
-            }
-            for (int i : pending) {
-                results[i] = result(i, w, "none");
-            }
-            pending.clear();
+        failLeft(site >= nonFallback && site < sites.size(),
+                !settings.lmtp() && !sites.isEmpty() && sites.get(0).equals(settings.relayhost()));
+    }
+
+    /**
+     * The recipients no server took get the last reason; a hard one from a fallback relay or the relayhost is a
+     * configuration problem (4.3.5), as Postfix's smtp_connect() says.
+     */
+    private void failLeft(boolean fallbackSite, boolean relayhostSite) {
+        if (pending.isEmpty()) {
+            return;
         }
+        Why w = why != null ? why : Why.local("4.3.0", "server unavailable or unable to receive mail");
+        if (!w.isSoft()) {
+            if (fallbackSite) {
+                log.warn("{} configuration problem", settings.program() + "_fallback_relay");
+                w = w.withStatus("4.3.5");
+            } else if (relayhostSite) {
+                log.warn("relayhost configuration problem");
+                w = w.withStatus("4.3.5");
+            }
+        }
+        for (int i : pending) {
+            results[i] = result(i, w, "none");
+        }
+        pending.clear();
+    }
+
+    /**
+     * lmtp's {@code unix:path} next hop, as Postfix's smtp_connect_local(): one server (every error is final), a
+     * relative path under {@code queue_directory}, the cached connection for this next hop when there is one, no
+     * fallback relays, and opportunistic TLS turned off. The server is named {@code $myhostname[path]}.
+     */
+    private void unixSite(String path) throws InterruptedException {
+        finalServer = true;
+        if (!settings.fallbackRelays().isEmpty()) {
+            log.warn("ignoring \"{}_fallback_relay = {}\" setting for non-TCP connections", settings.program(),
+                    String.join(" ", settings.fallbackRelays()));
+        }
+        Path socket = unixSocket(path);
+        if (socket == null) {
+            why = Why.local("4.3.5", "Server configuration error");
+            return;
+        }
+        Target t = Target.unix(settings.myhostname(), path, socket);
+        hop = NextHop.unix(path, settings.myhostname());
+        nexthopText = path;
+        bestPreference = 0;
+        policy = settings.tls().policy(hop, tables, log);
+        if (policy.invalid() != null) {
+            why = policy.invalid();
+            log.warn("TLS policy lookup error for {}/{}: {}", t.host(), path, why.text());
+            return;
+        }
+        boolean opportunistic = policy.level() == TlsLevel.MAY;
+        if (opportunistic) {
+            policy = new TlsSettings.Policy(TlsLevel.NONE, policy.match(), policy.protocolsParameter(),
+                    policy.protocols(), null);
+        }
+        Connection c = settings.cacheOnDemand() ? fromCache() : null;
+        boolean fresh = c == null;
+        if (fresh) {
+            c = connect(t);
+            if (c == null) {
+                return;
+            }
+        }
+        if (opportunistic) {
+            log.warn("smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations.");
+        }
+        session(c, fresh);
+    }
+
+    /**
+     * Where the socket of {@code unix:path} is: an absolute path as it is, a relative one under
+     * {@code queue_directory} (where Postfix's lmtp runs). Null, after a warning, when it cannot be used.
+     */
+    private Path unixSocket(String path) {
+        Path p;
+        try {
+            if (path.isBlank()) {
+                throw new InvalidPathException(path, "empty path");
+            }
+            p = Path.of(path);
+            if (!p.isAbsolute()) {
+                if (settings.queueDirectory().isEmpty()) {
+                    log.warn("unix-domain destination {} is relative and queue_directory is not set", path);
+                    return null;
+                }
+                p = Path.of(settings.queueDirectory()).resolve(p);
+            }
+        } catch (InvalidPathException e) {
+            log.warn("bad unix-domain destination: \"{}\"", path);
+            return null;
+        }
+        // sizeof(sun_path) on Linux, terminating NUL included; the path handed to connect() is the absolute one
+        if (p.toString().getBytes(StandardCharsets.UTF_8).length >= 108) {
+            log.warn("unix-domain name too long: {}", p);
+            return null;
+        }
+        return p;
     }
 
     /** Tries one destination of the list; true when it ends the list (mail loops back to myself). */
@@ -173,11 +267,6 @@ final class Delivery {
             return false;
         }
         nexthopText = hop.text();
-        if (hop.unixPath() != null) {
-            why = Why.local("4.3.5", "unix-domain LMTP destinations are not supported by this lmtp client: "
-                    + hop.text());
-            return false;
-        }
         this.hop = hop;
         policy = settings.tls().policy(hop, tables, log);
         if (policy.invalid() != null) {
@@ -301,6 +390,15 @@ final class Delivery {
     }
 
     private Connection connect(Target t) throws InterruptedException {
+        if (t.isUnix()) {
+            try {
+                return Connection.open(group, t, settings.connectTimeout(), null);
+            } catch (ConnectFailure e) {
+                // smtp_connect_sock() without a port; smtp_connect_local() logs no line of its own
+                why = Why.local("4.4.1", "connect to " + t.namaddr() + ": " + e.getMessage());
+                return null;
+            }
+        }
         String bindText = t.address() instanceof Inet4Address ? settings.bindAddress() : settings.bindAddress6();
         InetSocketAddress bind = null;
         if (!bindText.isEmpty()) {

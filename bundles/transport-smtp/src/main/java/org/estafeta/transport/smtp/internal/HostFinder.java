@@ -3,7 +3,11 @@ package org.estafeta.transport.smtp.internal;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -29,20 +33,46 @@ final class HostFinder {
     /** Longest wait for one answer; the resolver's own timeout is shorter. */
     private static final long DNS_WAIT_SECONDS = 120;
 
-    /** One address to try. */
-    record Target(String host, InetAddress address, int port, int preference) {
-        String addressText() {
-            return NetUtil.toAddressString(address);
+    /**
+     * One address to try: an internet address and port, or (lmtp's {@code unix:} next hop) a UNIX-domain socket,
+     * then {@code host} is {@code $myhostname}, {@code address} null, {@code port} 0, {@code unixPath} the path as
+     * written and {@code unixSocket} where it is (a relative path resolved under {@code queue_directory}).
+     */
+    record Target(String host, InetAddress address, int port, int preference, String unixPath, Path unixSocket) {
+        Target(String host, InetAddress address, int port, int preference) {
+            this(host, address, port, preference, null, null);
         }
 
-        /** {@code host[address]}, Postfix's namaddr. */
+        /** The socket {@code path} (as written, found at {@code socket}) of a {@code unix:} next hop. */
+        static Target unix(String myhostname, String path, Path socket) {
+            return new Target(myhostname, null, 0, 0, path, socket);
+        }
+
+        boolean isUnix() {
+            return unixSocket != null;
+        }
+
+        /** The address as Postfix prints it; for a UNIX-domain socket its path as written. */
+        String addressText() {
+            return isUnix() ? unixPath : NetUtil.toAddressString(address);
+        }
+
+        /** {@code host[address]}, Postfix's namaddr; {@code myhostname[private/dovecot-lmtp]} for a socket. */
         String namaddr() {
             return host + "[" + addressText() + "]";
         }
 
-        /** {@code host[address]:port}, Postfix's namaddrport (the {@code relay=} field). */
+        /**
+         * {@code host[address]:port}, Postfix's namaddrport (the {@code relay=} field); without a port (namaddr) for a
+         * UNIX-domain socket, as smtp_session_alloc() writes it when the port is 0.
+         */
         String namaddrport() {
-            return namaddr() + ":" + port;
+            return isUnix() ? namaddr() : namaddr() + ":" + port;
+        }
+
+        /** What to connect to. */
+        SocketAddress socketAddress() {
+            return isUnix() ? UnixDomainSocketAddress.of(unixSocket) : new InetSocketAddress(address, port);
         }
     }
 

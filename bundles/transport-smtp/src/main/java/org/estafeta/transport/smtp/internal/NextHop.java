@@ -5,21 +5,26 @@ import java.util.Locale;
 /**
  * One destination of a next-hop list, as Postfix's smtp_parse_destination() reads it: {@code domain},
  * {@code host:port}, {@code [host]}, {@code [host]:port}, {@code [192.0.2.1]:2526}, {@code [ipv6:2001:db8::1]};
- * for lmtp also {@code inet:host:port} and {@code unix:/path}.
+ * for lmtp also {@code inet:host:port}. lmtp's {@code unix:path} is not a list: the whole next hop after
+ * {@code unix:} is the path ({@link #unix}), as in Postfix's smtp_connect().
  *
- * @param text the destination as written (the connection cache key and the loop text use it)
- * @param host the name or address without brackets
- * @param port the TCP port
+ * @param text the destination as written (the TLS policy and SASL password key, the loop text); for a
+ *        UNIX-domain socket its path without {@code unix:}, as Postfix uses it
+ * @param host the name or address without brackets; {@code $myhostname} for a UNIX-domain socket
+ * @param port the TCP port; 0 for a UNIX-domain socket
  * @param bracketed whether the name was in brackets (no MX lookup)
- * @param unixPath the socket path of {@code unix:/path}, else null
+ * @param unixPath the socket path of {@code unix:path} as written, else null
  */
 record NextHop(String text, String host, int port, boolean bracketed, String unixPath) {
 
+    /** lmtp's {@code unix:path} next hop, {@code path} without the prefix (relative: under queue_directory). */
+    static NextHop unix(String path, String myhostname) {
+        return new NextHop(path, myhostname, 0, true, path);
+    }
+
+    /** One destination of a list; {@link IllegalArgumentException} with Postfix's text when it is malformed. */
     static NextHop parse(String destination, boolean lmtp) {
         String d = destination.strip();
-        if (lmtp && d.startsWith("unix:")) {
-            return new NextHop(d, d.substring(5), 0, true, d.substring(5));
-        }
         if (lmtp && d.startsWith("inet:")) {
             d = d.substring(5);
         }

@@ -6,11 +6,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 import org.estafeta.api.table.LookupResult;
 import org.estafeta.api.table.LookupTable;
 import org.estafeta.api.table.TableOpenException;
+import org.estafeta.tables.TableNames;
 import org.estafeta.tables.TableService;
 
 /**
@@ -24,16 +24,14 @@ import org.estafeta.tables.TableService;
  * <li>the next-hop destination exactly as the transport or relayhost wrote it: {@code [mail.isp.example]:587},
  * {@code [mail.isp.example]}, {@code example.com}.</li>
  * </ol>
- * Fixed-string tables get keys folded to lower case; pattern tables ({@code regexp}, {@code pcre}, {@code cidr})
- * get them as they are, and not the partial sender keys. A value {@code user:password} is split at its first
- * colon; without one, the password is empty.
+ * Fixed-string tables get keys folded to lower case; pattern tables ({@link TableNames#isPattern}: {@code regexp},
+ * {@code pcre}, {@code cidr}, {@code socketmap}, ..., and {@code proxy:}/{@code unionmap:}/{@code pipemap:} as the
+ * table they start with) get them as they are, and not the partial sender keys. A value {@code user:password} is
+ * split at its first colon; without one, the password is empty.
  *
  * <p>Blocking: table lookups, on the delivery thread. Not shared between threads.
  */
 final class SaslPasswords {
-    private static final Set<String> PATTERN_TYPES = Set.of("regexp", "pcre", "cidr", "posix-regexp",
-            "sqlite-regexp");
-
     /** What was found: never printed with its password ({@link #toString()}). */
     record Credentials(String username, String password) {
         /** A digest that tells credentials apart (connection reuse) without keeping the password text. */
@@ -169,8 +167,7 @@ final class SaslPasswords {
             return null;
         }
         for (String spec : maps) {
-            int colon = spec.indexOf(':');
-            boolean pattern = colon > 0 && PATTERN_TYPES.contains(spec.substring(0, colon).toLowerCase(Locale.ROOT));
+            boolean pattern = TableNames.isPattern(spec);
             if (partial && pattern) {
                 continue;
             }

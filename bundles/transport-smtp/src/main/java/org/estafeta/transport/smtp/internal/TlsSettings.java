@@ -10,6 +10,7 @@ import org.estafeta.api.table.LookupResult;
 import org.estafeta.api.table.LookupTable;
 import org.estafeta.api.table.TableOpenException;
 import org.estafeta.config.ConfigValues;
+import org.estafeta.tables.TableNames;
 import org.estafeta.tables.TableService;
 import org.slf4j.Logger;
 
@@ -76,14 +77,15 @@ record TlsSettings(String prefix, TlsLevel level, String protocols, String manda
 
     /**
      * The policy for {@code hop}: the first {@code *_tls_policy_maps} entry for the next-hop text ({@code [host]:port},
-     * {@code host:port}) or, for a domain, for the domain and then its parents as {@code .parent} keys; else the
-     * main.cf level. A table failure or a bad entry gives a policy whose {@code invalid} is Postfix's
-     * {@code 4.7.5 client TLS configuration problem}.
+     * {@code host:port}, the path of lmtp's {@code unix:path}) or, for a domain, for the domain and then its parents
+     * as {@code .parent} keys; else the main.cf level. Fixed-string tables get the keys folded to lower case, pattern
+     * tables ({@link TableNames#isPattern}) as written, as DICT_FLAG_FOLD_FIX does. A table failure or a bad entry
+     * gives a policy whose {@code invalid} is Postfix's {@code 4.7.5 client TLS configuration problem}.
      */
     Policy policy(NextHop hop, TableService tables, Logger log) {
         String title = prefix + "tls_policy_maps";
         List<String> keys = new ArrayList<>();
-        String dest = hop.text().toLowerCase(Locale.ROOT);
+        String dest = hop.text();
         keys.add(dest);
         if (!hop.bracketed() && dest.indexOf(':') < 0) {
             for (int dot = dest.indexOf('.', 1); dot > 0; dot = dest.indexOf('.', dot + 1)) {
@@ -100,7 +102,7 @@ record TlsSettings(String prefix, TlsLevel level, String protocols, String manda
                 }
                 LookupResult r;
                 try (LookupTable t = tables.open(spec)) {
-                    r = t.lookup(key);
+                    r = t.lookup(TableNames.isPattern(spec) ? key : key.toLowerCase(Locale.ROOT));
                 } catch (TableOpenException e) {
                     log.warn("{}: policy table lookup error: {}", where, e.getMessage());
                     return defaults(level, invalid);

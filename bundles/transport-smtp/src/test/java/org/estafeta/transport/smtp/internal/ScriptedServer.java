@@ -1,6 +1,7 @@
 package org.estafeta.transport.smtp.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,15 +9,23 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An in-process SMTP peer for unit tests: a plain ServerSocket on a loopback address and a port in 28000-28999;
- * each connection runs the test's {@link Script} on its own thread, and every line received is recorded.
+ * An in-process SMTP peer for unit tests: a plain ServerSocket on a loopback address and a port in 28000-28999, or
+ * ({@link #unix}) a UNIX-domain socket; each connection runs the test's {@link Script} on its own thread, and every
+ * line received is recorded.
  */
 final class ScriptedServer implements AutoCloseable {
     private static final AtomicInteger NEXT = new AtomicInteger(28000 + (int) (ProcessHandle.current().pid() % 40) * 10);
@@ -26,11 +35,15 @@ final class ScriptedServer implements AutoCloseable {
         void run(Peer peer) throws IOException;
     }
 
+    /** The TCP listener; null for a UNIX-domain server. */
     final ServerSocket socket;
+    /** The UNIX-domain listener and its path; null for a TCP server. */
+    final ServerSocketChannel unixSocket;
+    final Path unixPath;
     final List<String> lines = Collections.synchronizedList(new ArrayList<>());
     final List<String> messages = Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger connections = new AtomicInteger();
-    private final List<Socket> open = Collections.synchronizedList(new ArrayList<>());
+    private final List<Closeable> open = Collections.synchronizedList(new ArrayList<>());
 
     ScriptedServer(String address, Script script) throws IOException {
         this(address, 0, script);
@@ -39,15 +52,43 @@ final class ScriptedServer implements AutoCloseable {
     /** On {@code address} and {@code port} (0: the next free one of the test range). */
     ScriptedServer(String address, int port, Script script) throws IOException {
         socket = bind(InetAddress.getByName(address), port);
+        unixSocket = null;
+        unixPath = null;
+        acceptLoop(() -> {
+            return new Peer(socket.accept());
+        }, script);
+    }
+
+    private ScriptedServer(Path path, Script script) throws IOException {
+        socket = null;
+        unixPath = path;
+        unixSocket = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        unixSocket.bind(UnixDomainSocketAddress.of(path));
+        acceptLoop(() -> {
+            SocketChannel ch = unixSocket.accept();
+            return new Peer(null, ch, Channels.newInputStream(ch), Channels.newOutputStream(ch));
+        }, script);
+    }
+
+    /** A server on a UNIX-domain socket at {@code path} (which must not exist yet). */
+    static ScriptedServer unix(Path path, Script script) throws IOException {
+        return new ScriptedServer(path, script);
+    }
+
+    private interface Acceptor {
+        Peer accept() throws IOException;
+    }
+
+    private void acceptLoop(Acceptor acceptor, Script script) {
         Thread t = new Thread(() -> {
-            while (!socket.isClosed()) {
+            while (true) {
                 try {
-                    Socket s = socket.accept();
-                    open.add(s);
+                    Peer peer = acceptor.accept();
+                    open.add(peer.connection);
                     connections.incrementAndGet();
                     Thread h = new Thread(() -> {
-                        try (s) {
-                            script.run(new Peer(s));
+                        try (Closeable c = peer.connection) {
+                            script.run(peer);
                         } catch (IOException e) {
                             // the client went away
                         }
@@ -55,7 +96,7 @@ final class ScriptedServer implements AutoCloseable {
                     h.setDaemon(true);
                     h.start();
                 } catch (IOException e) {
-                    return;
+                    return; // closed
                 }
             }
         }, "scripted-smtp");
@@ -113,9 +154,14 @@ final class ScriptedServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        socket.close();
+        if (socket != null) {
+            socket.close();
+        } else {
+            unixSocket.close();
+            Files.deleteIfExists(unixPath);
+        }
         synchronized (open) {
-            for (Socket s : open) {
+            for (Closeable s : open) {
                 s.close();
             }
         }
@@ -123,14 +169,22 @@ final class ScriptedServer implements AutoCloseable {
 
     /** One connection, as the script sees it. */
     final class Peer {
+        /** The TCP socket; null on a UNIX-domain connection. */
         final Socket socket;
+        final Closeable connection;
         final InputStream in;
         final OutputStream out;
 
+        /** A TCP connection (also one the script wrapped in TLS). */
         Peer(Socket socket) throws IOException {
+            this(socket, socket, socket.getInputStream(), socket.getOutputStream());
+        }
+
+        Peer(Socket socket, Closeable connection, InputStream in, OutputStream out) {
             this.socket = socket;
-            this.in = socket.getInputStream();
-            this.out = socket.getOutputStream();
+            this.connection = connection;
+            this.in = in;
+            this.out = out;
         }
 
         void reply(String... replyLines) throws IOException {

@@ -384,9 +384,6 @@ class SmtpClientTest {
                     + "<b@example.com> Mailbox full (in reply to end of DATA command)", relay);
             assertEquals(List.of("LHLO lhlo.example.org"), s.commands("LHLO"));
         }
-        List<RecipientResult> unix = lmtp.deliver(request("unix:/var/run/dovecot/lmtp", "a@example.com"), context());
-        assertEquals(Status.DEFERRED, unix.get(0).status());
-        assertTrue(unix.get(0).reply().text().contains("unix-domain LMTP"), unix.toString());
     }
 
     @Test
