@@ -42,7 +42,7 @@ final class PostfixPrograms {
             "trace", "the queue manager calls the bounce service directly");
 
     /** Estafeta's own daemons (inet entries naming them count as starting until their bundle registers). */
-    private static final Set<String> DAEMONS = Set.of("smtpd", "qmgr", "pickup");
+    private static final Set<String> DAEMONS = Set.of("smtpd", "qmgr", "pickup", "spawn");
 
     /** Postfix's programs that master.cf can name (Postfix 3.x libexec), other than the ones above. */
     private static final Set<String> POSTFIX = Set.of("anvil", "bounce", "cleanup", "dnsblog", "flush", "pickup",
