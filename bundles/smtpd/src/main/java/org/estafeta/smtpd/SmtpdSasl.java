@@ -87,7 +87,8 @@ final class SmtpdSasl {
         return new SmtpdSasl(enabled, type,
                 options("smtpd_sasl_security_options", config.list("smtpd_sasl_security_options")),
                 options("smtpd_sasl_tls_security_options", config.list("smtpd_sasl_tls_security_options")),
-                config.bool("smtpd_tls_auth_only"),
+                // Postfix: var_smtpd_tls_auth_only = var_smtpd_tls_auth_only || var_smtpd_enforce_tls
+                config.bool("smtpd_tls_auth_only") || org.estafeta.tls.TlsPolicy.of(config) == org.estafeta.tls.TlsPolicy.ENCRYPT,
                 config.bool("broken_sasl_auth_clients"),
                 Networks.parse("smtpd_sasl_exceptions_networks", config.list("smtpd_sasl_exceptions_networks")),
                 (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.integer("smtpd_sasl_response_limit"))),

@@ -218,6 +218,12 @@ class SaslAuthTest {
     }
 
     @Test
+    void levelEncryptImpliesTlsAuthOnlyAsInPostfix() {
+        open("smtpd_sasl_auth_enable", "yes", "smtpd_tls_security_level", "encrypt");
+        assertFalse(h.ask("EHLO c.example\r\n").contains("AUTH"));
+    }
+
+    @Test
     void backEndDownOrMissingIs454AndAuthIsNotAnnounced() {
         server.down = true;
         open("smtpd_sasl_auth_enable", "yes");

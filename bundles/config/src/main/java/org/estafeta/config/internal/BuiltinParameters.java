@@ -106,6 +106,7 @@ public final class BuiltinParameters {
             text("smtpd_helo_required", "no", "require HELO or EHLO before MAIL (`503 5.5.1 Error: send HELO/EHLO first`) and ETRN"),
             text("disable_vrfy_command", "no", "refuse VRFY (`502 5.5.1 VRFY command is disabled`) and leave it out of the EHLO reply"),
             text("content_filter", "", "`transport:destination` every message received by smtpd or pickup is sent to first (FILTER_README's after-queue filter); `-o content_filter=` on the reinjection service"),
+            text("receive_override_options", "", "what a receiving service (smtpd, pickup; `-o` on a reinjection listener) turns off for its mail: `no_unknown_recipient_checks`, `no_address_mappings` (canonical, masquerading, virtual alias and bcc maps), `no_header_body_checks`, `no_milters` (docs/header-actions.md)"),
             text("always_bcc", "", "an address that gets a blind copy of every message (added with NOTIFY=NEVER)"),
             text("sender_bcc_maps", "", "tables of sender → address that gets a blind copy"),
             text("recipient_bcc_maps", "", "tables of recipient → address that gets a blind copy"),
@@ -421,7 +422,25 @@ public final class BuiltinParameters {
             time("spamassassin_timeout", "60s", 's', "the spamassassin filter: the most one check may take"),
             text("spamassassin_max_size", "512000", "the spamassassin filter: larger messages pass unchecked, as with spamc (0: no limit)"),
             text("spamassassin_reject_score", "15", "the spamassassin filter: reject at or above this score (empty: never)"),
-            text("spamassassin_hold_score", "", "the spamassassin filter: hold at or above this score (empty: never)"));
+            text("spamassassin_hold_score", "", "the spamassassin filter: hold at or above this score (empty: never)"),
+            text("smtpd_milters", "", "milters (Sendmail milter protocol) for mail received by smtpd: `inet:host:port`, `unix:/path`, `{ address, name=value ... }`"),
+            text("non_smtpd_milters", "", "milters for mail that does not arrive by SMTP (sendmail, pickup)"),
+            text("milter_protocol", "6", "the milter protocol version sent, optionally with `no_header_reply`"),
+            text("milter_default_action", "tempfail", "what happens when a milter fails or times out: `accept`, `reject`, `tempfail` or `quarantine`"),
+            time("milter_connect_timeout", "30s", 's', "time to connect to a milter and complete the protocol negotiation"),
+            time("milter_command_timeout", "30s", 's', "time to wait for a milter's reply to CONNECT, HELO, MAIL, RCPT, DATA"),
+            time("milter_content_timeout", "300s", 's', "time to wait for a milter's reply to a header, end of headers, body chunk or end of message"),
+            text("milter_connect_macros", "j {daemon_name} {daemon_addr} v _", "macros sent to milters with the connect event"),
+            text("milter_helo_macros", "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}", "macros sent with HELO/EHLO"),
+            text("milter_mail_macros", "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}", "macros sent with MAIL FROM"),
+            text("milter_rcpt_macros", "i {rcpt_addr} {rcpt_host} {rcpt_mailer}", "macros sent with RCPT TO"),
+            text("milter_data_macros", "i", "macros sent with DATA"),
+            text("milter_end_of_header_macros", "i", "macros sent with each header and the end of headers"),
+            text("milter_end_of_data_macros", "i", "macros sent with body chunks and the end of the message"),
+            text("milter_unknown_command_macros", "", "macros sent with an unknown SMTP command"),
+            text("milter_macro_defaults", "", "`name=value` defaults for macros a session does not define"),
+            text("milter_macro_daemon_name", "$myhostname", "the value of the `{daemon_name}` macro"),
+            text("milter_macro_v", "$mail_name $mail_version", "the value of the `v` macro"));
 
     private static final Map<String, Parameter> BY_NAME;
 
