@@ -48,6 +48,7 @@ class SmtpdAuthIT {
     static final int DOVECOT_AUTH = 27946; // Dovecot's auth service
     static final int DOVECOT_LMTP = 27947; // unused (the harness always opens it)
     static final int POSTFIX_PORT = 27948; // the Postfix that relays through Estafeta
+    static final int SUBMISSION_PORT = 27949; // as Postfix's submission entry: TLS required, then AUTH
     static final String MYDOMAIN = "estafeta.test";
     static final String HOSTNAME = "mx." + MYDOMAIN;
     static final String PASSWORD = "c0rrect-horse";
@@ -110,6 +111,9 @@ class SmtpdAuthIT {
                 "127.0.0.1:" + DOVECOT_SASL_PORT + " inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes",
                 "  -o smtpd_sasl_type=dovecot -o smtpd_sasl_path=inet:127.0.0.1:" + DOVECOT_AUTH,
                 "  -o smtpd_sasl_local_domain=",
+                "127.0.0.1:" + SUBMISSION_PORT + " inet n - n - - smtpd",
+                "  -o syslog_name=postfix/submission -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes",
+                "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject",
                 "discard unix - - n - - discard",
                 ""));
         // tutorial 5.1's saslpasswd, with the realm = $mydomain; juan also gets the CRAM-MD5 secret
@@ -120,7 +124,7 @@ class SmtpdAuthIT {
         assertTrue(list.output().contains("juan@" + MYDOMAIN), list.output());
         assertFalse(Files.readString(conf.resolve("sasldb")).contains(PASSWORD), "the password file holds no password");
         gateway = Gateway.start(conf, var, "minimal", Map.of());
-        for (int port : List.of(SMTP_PORT, AUTH_PORT, TLS_ONLY_PORT, GUARDED_PORT, DOVECOT_SASL_PORT)) {
+        for (int port : List.of(SMTP_PORT, AUTH_PORT, TLS_ONLY_PORT, GUARDED_PORT, DOVECOT_SASL_PORT, SUBMISSION_PORT)) {
             EstafetaTarget.awaitListener(port);
         }
     }
@@ -174,6 +178,30 @@ class SmtpdAuthIT {
         assertFalse(out.substring(0, tls).contains("AUTH"), out);
         assertTrue(out.substring(tls).contains("250-AUTH SCRAM-SHA-256 CRAM-MD5 PLAIN LOGIN"), out);
         assertTrue(out.contains("250 2.0.0 Ok: queued as"), out);
+    }
+
+    @Test
+    void theSubmissionPortWantsTlsThenAuth() throws Exception {
+        List<String> ehlo = ehlo(SUBMISSION_PORT);
+        assertTrue(ehlo.contains("250-STARTTLS"), ehlo::toString);
+        assertTrue(ehlo.stream().noneMatch(l -> l.contains("AUTH")), "no AUTH before TLS at level encrypt: " + ehlo);
+        // a client that tries anyway, in plain text: Postfix's answer at level encrypt
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", SUBMISSION_PORT), 5000);
+            socket.setSoTimeout(20_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = socket.getOutputStream();
+            in.readLine();
+            String ir = Base64.getEncoder().encodeToString(("\0juan\0" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+            out.write(("AUTH PLAIN " + ir + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals("530 5.7.0 Must issue a STARTTLS command first", in.readLine());
+        }
+        ProcessRunner.Result noAuth = swaks(SUBMISSION_PORT, "--tls");
+        assertTrue(noAuth.output().contains("554 5.7.1 <x@foreign.example>: Relay access denied"), noAuth.output());
+        ProcessRunner.Result ok = swaks(SUBMISSION_PORT, "--tls", "--auth", "PLAIN", "--auth-user", "juan",
+                "--auth-password", PASSWORD);
+        assertTrue(ok.output().contains("235 2.7.0 Authentication successful"), ok.output());
+        assertTrue(ok.output().contains("250 2.0.0 Ok: queued as"), ok.output());
     }
 
     @Test

@@ -51,4 +51,21 @@ record FilterSettings(List<String> names, Duration timeout, Set<String> failOpen
     boolean active() {
         return !names.isEmpty();
     }
+
+    /**
+     * These settings with the milters of the submission's kind at the end of the chain: {@code smtpd_milters} for
+     * mail from smtpd, {@code non_smtpd_milters} for local submission, each run by the milter bundle's filter of
+     * that name (docs/milter.md), unless {@code receive_override_options} has {@code no_milters}.
+     */
+    FilterSettings withMilters(ConfigSnapshot c, boolean local, boolean noMilters) {
+        String parameter = local ? "non_smtpd_milters" : "smtpd_milters";
+        if (noMilters || c.get(parameter).map(String::isBlank).orElse(true)) {
+            return this;
+        }
+        List<String> all = new java.util.ArrayList<>(names);
+        all.add(parameter);
+        Duration t = names.isEmpty() ? Duration.ofSeconds(ConfigValues.seconds(TIMEOUT,
+                c.get(TIMEOUT).filter(v -> !v.isBlank()).orElse(DEFAULT_TIMEOUT), 's')) : timeout;
+        return new FilterSettings(all, t, failOpen);
+    }
 }
