@@ -197,7 +197,8 @@ class SmtpdAuthIT {
             assertEquals("530 5.7.0 Must issue a STARTTLS command first", in.readLine());
         }
         ProcessRunner.Result noAuth = swaks(SUBMISSION_PORT, "--tls");
-        assertTrue(noAuth.output().contains("554 5.7.1 <x@foreign.example>: Relay access denied"), noAuth.output());
+        assertTrue(noAuth.output().contains("554 5.7.1 <x@foreign.example>: Recipient address rejected: Access denied"),
+                noAuth.output());
         ProcessRunner.Result ok = swaks(SUBMISSION_PORT, "--tls", "--auth", "PLAIN", "--auth-user", "juan",
                 "--auth-password", PASSWORD);
         assertTrue(ok.output().contains("235 2.7.0 Authentication successful"), ok.output());
