@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Locale;
 
 import org.estafeta.api.plugin.PluginContext;
+import org.estafeta.filter.support.DaemonAddress;
+import org.estafeta.filter.support.TimeValue;
 
 /**
  * The clamav filter's parameters (main.cf, or a master.cf service's {@code -o}), read for each message from the
@@ -41,36 +43,10 @@ record ClamavSettings(DaemonAddress server, Action action, Duration timeout) {
             case "discard" -> Action.DISCARD;
             default -> throw new IllegalArgumentException(ACTION + ": expected reject, hold or discard: " + a);
         };
-        return new ClamavSettings(server, action, Duration.ofSeconds(seconds(TIMEOUT, value(c, TIMEOUT, DEFAULT_TIMEOUT))));
+        return new ClamavSettings(server, action, Duration.ofSeconds(TimeValue.seconds(TIMEOUT, value(c, TIMEOUT, DEFAULT_TIMEOUT))));
     }
 
     private static String value(PluginContext c, String name, String fallback) {
         return c.parameter(name).map(String::strip).filter(v -> !v.isEmpty()).orElse(fallback);
-    }
-
-    /** A Postfix time value: a number with unit {@code s m h d w}, seconds without one; positive. */
-    static long seconds(String name, String value) {
-        String v = value.strip();
-        long unit = 1;
-        if (!v.isEmpty() && Character.isLetter(v.charAt(v.length() - 1))) {
-            unit = switch (v.charAt(v.length() - 1)) {
-                case 's' -> 1;
-                case 'm' -> 60;
-                case 'h' -> 3600;
-                case 'd' -> 86400;
-                case 'w' -> 604800;
-                default -> throw new IllegalArgumentException(name + ": bad time value or unit: " + value);
-            };
-            v = v.substring(0, v.length() - 1);
-        }
-        try {
-            long n = Long.parseLong(v);
-            if (n <= 0) {
-                throw new IllegalArgumentException(name + ": must be positive: " + value);
-            }
-            return n * unit;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + ": bad time value or unit: " + value);
-        }
     }
 }

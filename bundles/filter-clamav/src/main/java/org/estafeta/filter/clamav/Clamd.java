@@ -8,6 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 
+import org.estafeta.filter.support.DaemonAddress;
+import org.estafeta.filter.support.DaemonConnection;
+
 /**
  * A clamd client for one command: {@code zINSTREAM} (the message in chunks of at most {@value #CHUNK} bytes, each
  * with its 4-byte big-endian length, then a zero length) and clamd's one-line answer. Memory is one chunk, whatever

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Optional;
 
 import org.estafeta.api.plugin.PluginContext;
+import org.estafeta.filter.support.DaemonAddress;
+import org.estafeta.filter.support.TimeValue;
 
 /**
  * The spamassassin filter's parameters (main.cf, or a master.cf service's {@code -o}), read for each message from the
@@ -48,7 +50,7 @@ record SpamAssassinSettings(DaemonAddress server, Optional<String> user, Duratio
             throw new IllegalArgumentException(MAX_SIZE + ": must not be negative: " + maxSize);
         }
         return new SpamAssassinSettings(server, user,
-                Duration.ofSeconds(seconds(TIMEOUT, value(c, TIMEOUT, DEFAULT_TIMEOUT))), maxSize,
+                Duration.ofSeconds(TimeValue.seconds(TIMEOUT, value(c, TIMEOUT, DEFAULT_TIMEOUT))), maxSize,
                 score(REJECT_SCORE, c.parameter(REJECT_SCORE).orElse(DEFAULT_REJECT_SCORE)),
                 score(HOLD_SCORE, c.parameter(HOLD_SCORE).orElse("")));
     }
@@ -70,32 +72,6 @@ record SpamAssassinSettings(DaemonAddress server, Optional<String> user, Duratio
             return Optional.of(d);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(name + ": bad score: " + value);
-        }
-    }
-
-    /** A Postfix time value: a number with unit {@code s m h d w}, seconds without one; positive. */
-    static long seconds(String name, String value) {
-        String v = value.strip();
-        long unit = 1;
-        if (!v.isEmpty() && Character.isLetter(v.charAt(v.length() - 1))) {
-            unit = switch (v.charAt(v.length() - 1)) {
-                case 's' -> 1;
-                case 'm' -> 60;
-                case 'h' -> 3600;
-                case 'd' -> 86400;
-                case 'w' -> 604800;
-                default -> throw new IllegalArgumentException(name + ": bad time value or unit: " + value);
-            };
-            v = v.substring(0, v.length() - 1);
-        }
-        try {
-            long n = Long.parseLong(v);
-            if (n <= 0) {
-                throw new IllegalArgumentException(name + ": must be positive: " + value);
-            }
-            return n * unit;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + ": bad time value or unit: " + value);
         }
     }
 }

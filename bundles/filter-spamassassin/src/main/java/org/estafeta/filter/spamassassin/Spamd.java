@@ -16,6 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.estafeta.api.message.Header;
+import org.estafeta.filter.support.DaemonAddress;
+import org.estafeta.filter.support.DaemonConnection;
 
 /**
  * A spamd client for one command, {@code HEADERS} of the SPAMC/1.5 protocol (what {@code spamc} speaks): the message

@@ -21,6 +21,7 @@ import org.estafeta.api.message.Envelope;
 import org.estafeta.api.message.Header;
 import org.estafeta.api.message.MessageContent;
 import org.estafeta.api.plugin.PluginContext;
+import org.estafeta.filter.support.DaemonAddress;
 import org.estafeta.testing.PrivateSpamd;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

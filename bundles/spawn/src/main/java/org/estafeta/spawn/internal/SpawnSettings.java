@@ -11,6 +11,11 @@ import java.util.Map;
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.ConfigValues;
 import org.estafeta.config.MasterEntry;
+import org.estafeta.process.support.CannotSwitchUserException;
+import org.estafeta.process.support.CommandEnvironment;
+import org.estafeta.process.support.SetprivCommand;
+import org.estafeta.process.support.UnixAccount;
+import org.estafeta.process.support.UnknownAccountException;
 
 /**
  * Everything one spawn entry needs to run its command, read once when the entry starts (as spawn(8) reads its
@@ -29,8 +34,6 @@ import org.estafeta.config.MasterEntry;
 record SpawnSettings(String argv0, UnixAccount account, List<String> command, Map<String, String> environment,
         Path directory, long timeLimitSeconds, int processLimit) {
 
-    /** Postfix's {@code _PATH_DEFPATH} on Linux: every command gets this search path. */
-    static final String PATH = "/usr/bin:/bin";
     static final String DEFAULT_COMMAND_TIME_LIMIT = "1000s";
     static final String DEFAULT_EXPORT_ENVIRONMENT = "TZ MAIL_CONFIG LANG";
     static final String DEFAULT_PROCESS_LIMIT = "100";
@@ -52,9 +55,9 @@ record SpawnSettings(String argv0, UnixAccount account, List<String> command, Ma
         UnixAccount account = account(attr, config);
         long timeLimit = timeLimit(entry.service(), config);
         int processLimit = processLimit(entry, config);
-        Map<String, String> env = new HashMap<>(environment(
+        Map<String, String> env = new HashMap<>(CommandEnvironment.environment(
                 config.get("export_environment").orElse(DEFAULT_EXPORT_ENVIRONMENT)));
-        env.put("PATH", PATH);
+        env.put("PATH", CommandEnvironment.PATH);
         String queue = config.get("queue_directory").orElse("");
         Path directory = !queue.isEmpty() && Files.isDirectory(Path.of(queue)) ? Path.of(queue) : null;
         return new SpawnSettings(attr.argv().get(0), account, commandLine(account, attr.argv()), env, directory,
@@ -63,7 +66,13 @@ record SpawnSettings(String argv0, UnixAccount account, List<String> command, Ma
 
     /** The account to run as; refused when it has root's, the mail owner's, or group 0's privileges, as spawn(8) does. */
     private static UnixAccount account(SpawnAttributes attr, ConfigSnapshot config) throws IOException {
-        UnixAccount a = UnixAccount.lookup(attr.user(), attr.group());
+        UnixAccount a;
+        try {
+            a = UnixAccount.lookup(attr.user(), attr.group());
+        } catch (UnknownAccountException e) {
+            // spawn(8)'s words
+            throw new IllegalArgumentException((e.group() ? "unknown group name: " : "unknown user name: ") + e.name());
+        }
         if (a.uid() == 0) {
             throw new IllegalArgumentException("request to deliver as root");
         }
@@ -72,8 +81,8 @@ record SpawnSettings(String argv0, UnixAccount account, List<String> command, Ma
             UnixAccount ownerAccount = null;
             try {
                 ownerAccount = UnixAccount.lookup(owner, null);
-            } catch (IllegalArgumentException e) {
-                // no such account: nobody can be it
+            } catch (UnknownAccountException | IllegalArgumentException e) {
+                // no such account (or an unreadable entry): nobody can be it
             }
             if (ownerAccount != null && ownerAccount.uid() == a.uid()) {
                 throw new IllegalArgumentException("request to deliver as mail system owner");
@@ -115,85 +124,12 @@ record SpawnSettings(String argv0, UnixAccount account, List<String> command, Ma
 
     /** The command line to start: through setpriv when the gateway runs as root, as is when it already is that user. */
     private static List<String> commandLine(UnixAccount account, List<String> argv) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        int self = UnixAccount.currentUid();
-        if (self == 0) {
-            Path setpriv = UnixAccount.setpriv();
-            if (setpriv == null) {
-                throw new IllegalArgumentException("cannot run commands as user " + account.user()
-                        + ": util-linux's setpriv is not installed");
-            }
-            cmd.addAll(List.of(setpriv.toString(), "--reuid=" + account.uid(), "--regid=" + account.gid(),
-                    "--init-groups", "--"));
-        } else if (self != account.uid()) {
-            throw new IllegalArgumentException("cannot run commands as user " + account.user()
-                    + ": the gateway does not run as root");
+        List<String> program = new ArrayList<>(argv);
+        program.set(0, CommandEnvironment.resolve(argv.get(0)));
+        try {
+            return SetprivCommand.commandLine(account, program);
+        } catch (CannotSwitchUserException e) {
+            throw new IllegalArgumentException("cannot run commands as user " + account.user() + ": " + e.getMessage());
         }
-        cmd.add(resolve(argv.get(0)));
-        cmd.addAll(argv.subList(1, argv.size()));
-        return cmd;
-    }
-
-    /** The program as execvp finds it with {@link #PATH}; a name not found there stays as it is. */
-    static String resolve(String command) {
-        if (command.indexOf('/') >= 0) {
-            return command;
-        }
-        for (String dir : PATH.split(":")) {
-            Path p = Path.of(dir, command);
-            if (Files.isRegularFile(p)) {
-                return p.toString();
-            }
-        }
-        return command;
-    }
-
-    /**
-     * The command's environment from export_environment: {@code NAME} passes the gateway's own value when it has
-     * one, {@code NAME=value} sets it; items are separated by white space or commas, {@code { }} groups one.
-     */
-    static Map<String, String> environment(String exportEnvironment) {
-        Map<String, String> env = new HashMap<>();
-        for (String item : splitList(exportEnvironment)) {
-            int eq = item.indexOf('=');
-            if (eq > 0) {
-                env.put(item.substring(0, eq).strip(), item.substring(eq + 1).strip());
-            } else if (System.getenv(item) != null) {
-                env.put(item, System.getenv(item));
-            }
-        }
-        return env;
-    }
-
-    /** Postfix's parameter list syntax: white space or commas between items, {@code { }} around one with either. */
-    static List<String> splitList(String value) {
-        List<String> out = new ArrayList<>();
-        int i = 0;
-        int n = value.length();
-        while (i < n) {
-            char c = value.charAt(i);
-            if (Character.isWhitespace(c) || c == ',') {
-                i++;
-            } else if (c == '{') {
-                int level = 0;
-                int j = i;
-                for (; j < n; j++) {
-                    level += value.charAt(j) == '{' ? 1 : value.charAt(j) == '}' ? -1 : 0;
-                    if (level == 0) {
-                        break;
-                    }
-                }
-                out.add(value.substring(i + 1, Math.min(j, n)).strip());
-                i = j + 1;
-            } else {
-                int j = i;
-                while (j < n && !Character.isWhitespace(value.charAt(j)) && value.charAt(j) != ',') {
-                    j++;
-                }
-                out.add(value.substring(i, j));
-                i = j;
-            }
-        }
-        return out;
     }
 }

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.estafeta.api.message.MessageContent;
+import org.estafeta.process.support.UnixAccount;
 
 /**
  * mbox and Maildir delivery as Postfix's mbox_open(), mail_copy() and maildir code do it, for a gateway that runs as
@@ -249,7 +250,7 @@ final class Mailbox {
     }
 
     static void chown(Path path, Owner owner) throws IOException {
-        if (Passwd.currentUid() == 0) {
+        if (UnixAccount.currentUid() == 0) {
             Files.setAttribute(path, "unix:uid", owner.uid(), NOFOLLOW_LINKS);
             Files.setAttribute(path, "unix:gid", owner.gid(), NOFOLLOW_LINKS);
         }

@@ -2,8 +2,6 @@ package org.estafeta.transport.local.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -61,10 +59,5 @@ record Passwd(String name, int uid, int gid, String home, String shell) {
             return null;
         }
         return new Passwd(f[0], Integer.parseInt(f[2]), Integer.parseInt(f[3]), f[5], f[6]);
-    }
-
-    /** The user ID of this JVM, from the owner of {@code /proc/self}. */
-    static int currentUid() throws IOException {
-        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     }
 }

@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.estafeta.api.message.MessageContent;
+import org.estafeta.process.support.CannotSwitchUserException;
+import org.estafeta.process.support.SetprivCommand;
 
 /**
  * Runs a {@code |command} of an alias, {@code :include:} file or {@code .forward} (and {@code mailbox_command}) as
@@ -22,13 +23,13 @@ import org.estafeta.api.message.MessageContent;
  * pipe_command() does (sysexits.h codes, an enhanced status code at the start of the output, signals defer).
  *
  * <p>Java cannot change user, so a gateway running as root starts the shell through util-linux's {@code setpriv}, as
- * the pipe transport does. The message goes to the command from a private temporary file and its output (the first
- * 4096 bytes are kept for the reason text) comes back through another, so no threads are needed to feed and drain it.
+ * the pipe transport does (the shared {@link SetprivCommand}). The message goes to the command from a private
+ * temporary file and its output (the first 4096 bytes are kept for the reason text) comes back through another, so
+ * no threads are needed to feed and drain it.
  */
 final class ShellCommand {
     /** How much command output is kept for the reply: Postfix's VSTREAM_BUFSIZE. */
     static final int OUTPUT_LIMIT = 4096;
-    private static final Path[] SETPRIV = {Path.of("/usr/bin/setpriv"), Path.of("/bin/setpriv")};
     private static final Pattern OUTPUT_DSN = Pattern.compile("^([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s+|$)(.*)", Pattern.DOTALL);
     /** sysexits.h 64 (EX_USAGE) to 78 (EX_CONFIG): DSN code and text, as Postfix's sys_exits table. */
     private static final String[][] SYSEXITS = {
@@ -49,27 +50,15 @@ final class ShellCommand {
      */
     static Outcome run(String command, Mailbox.Owner who, Map<String, String> environment, MessageCopy copy,
             MessageContent content, long timeLimitSeconds) {
-        List<String> argv = new ArrayList<>();
+        List<String> argv;
         try {
-            int self = Passwd.currentUid();
-            if (self == 0) {
-                Path setpriv = null;
-                for (Path p : SETPRIV) {
-                    setpriv = Files.isExecutable(p) ? p : setpriv;
-                }
-                if (setpriv == null) {
-                    return Outcome.deferred("4.3.5", "mail system configuration error: util-linux's setpriv is not installed");
-                }
-                argv.addAll(List.of(setpriv.toString(), "--reuid=" + who.uid(), "--regid=" + who.gid(), "--init-groups",
-                        "--"));
-            } else if (self != who.uid()) {
-                return Outcome.deferred("4.3.5", "mail system configuration error: cannot run commands as uid "
-                        + who.uid() + ": the gateway does not run as root");
-            }
+            argv = SetprivCommand.commandLine(who.uid(), who.gid(), List.of("/bin/sh", "-c", command));
+        } catch (CannotSwitchUserException e) {
+            return Outcome.deferred("4.3.5", "mail system configuration error: "
+                    + (e.setprivMissing() ? "" : "cannot run commands as uid " + who.uid() + ": ") + e.getMessage());
         } catch (IOException e) {
             return Outcome.deferred("4.3.0", "Command failed: " + Mailbox.reason(e));
         }
-        argv.addAll(List.of("/bin/sh", "-c", command));
         Path in = null;
         Path out = null;
         try {

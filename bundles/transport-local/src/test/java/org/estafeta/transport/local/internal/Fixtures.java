@@ -29,6 +29,7 @@ import org.estafeta.api.table.TableOpenException;
 import org.estafeta.api.table.TableSpec;
 import org.estafeta.api.transport.DeliveryRequest;
 import org.estafeta.config.ConfigSnapshot;
+import org.estafeta.process.support.UnixAccount;
 import org.estafeta.table.simple.InlineTableFactory;
 import org.estafeta.table.simple.StaticTableFactory;
 import org.estafeta.table.simple.TextHashTableFactory;
@@ -45,7 +46,7 @@ final class Fixtures {
 
     static boolean root() {
         try {
-            return Passwd.currentUid() == 0;
+            return UnixAccount.currentUid() == 0;
         } catch (IOException e) {
             return false;
         }
@@ -53,7 +54,7 @@ final class Fixtures {
 
     /** The uid deliveries in tests run as: nobody when root, else whoever runs the tests (who cannot chown). */
     static int uid() throws IOException {
-        return root() ? NOBODY : Passwd.currentUid();
+        return root() ? NOBODY : UnixAccount.currentUid();
     }
 
     static int gid() throws IOException {

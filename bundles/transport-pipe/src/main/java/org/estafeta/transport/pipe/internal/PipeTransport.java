@@ -20,6 +20,11 @@ import org.estafeta.api.transport.DeliveryRequest;
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.api.transport.Transport;
 import org.estafeta.config.ConfigValues;
+import org.estafeta.process.support.CannotSwitchUserException;
+import org.estafeta.process.support.CommandEnvironment;
+import org.estafeta.process.support.SetprivCommand;
+import org.estafeta.process.support.UnixAccount;
+import org.estafeta.process.support.UnknownAccountException;
 import org.osgi.service.component.annotations.Component;
 
 /**
@@ -36,8 +41,6 @@ import org.osgi.service.component.annotations.Component;
  */
 @Component(property = Transport.NAME + "=pipe")
 public final class PipeTransport implements Transport {
-    private static final String PATH = "/usr/bin:/bin";
-
     @Override
     public List<RecipientResult> deliver(DeliveryRequest request, PluginContext context) {
         String service = request.service().isEmpty() ? "pipe" : request.service();
@@ -108,8 +111,9 @@ public final class PipeTransport implements Transport {
 
         ProcessBuilder pb = new ProcessBuilder(processCommand(account, argv));
         pb.environment().clear();
-        pb.environment().putAll(environment(parameter(context, "export_environment", "TZ MAIL_CONFIG LANG")));
-        pb.environment().put("PATH", PATH);
+        pb.environment().putAll(
+                CommandEnvironment.environment(parameter(context, "export_environment", "TZ MAIL_CONFIG LANG")));
+        pb.environment().put("PATH", CommandEnvironment.PATH);
         if (directory != null) {
             pb.directory(directory.toFile());
         }
@@ -167,7 +171,13 @@ public final class PipeTransport implements Transport {
 
     /** The account to run as, refused when it has root's, the mail owner's, or group 0's privileges. */
     private static UnixAccount account(PipeAttributes attr, PluginContext context) throws PipeConfigException, IOException {
-        UnixAccount a = UnixAccount.lookup(attr.user(), attr.group());
+        UnixAccount a;
+        try {
+            a = UnixAccount.lookup(attr.user(), attr.group());
+        } catch (UnknownAccountException e) {
+            // pipe(8)'s words
+            throw new PipeConfigException((e.group() ? "unknown group: " : "unknown username: ") + e.name());
+        }
         if (a.uid() == 0) {
             throw new PipeConfigException("user= command-line attribute specifies root privileges");
         }
@@ -177,10 +187,8 @@ public final class PipeTransport implements Transport {
                 if (UnixAccount.lookup(owner, null).uid() == a.uid()) {
                     throw new PipeConfigException("user= command-line attribute specifies mail system owner " + owner);
                 }
-            } catch (PipeConfigException e) {
-                if (!e.getMessage().startsWith("unknown username")) {
-                    throw e;
-                }
+            } catch (UnknownAccountException e) {
+                // no such account: nobody can be it
             }
         }
         if (a.gid() == 0) {
@@ -192,37 +200,18 @@ public final class PipeTransport implements Transport {
     /** The command line to start: through setpriv when the gateway runs as root, as is when it already is that user. */
     private static List<String> processCommand(UnixAccount account, List<String> argv)
             throws PipeConfigException, IOException {
-        List<String> cmd = new ArrayList<>();
-        int self = UnixAccount.currentUid();
-        if (self == 0) {
-            Path setpriv = UnixAccount.setpriv();
-            if (setpriv == null) {
-                throw new PipeConfigException("cannot run commands as user " + account.user()
-                        + ": util-linux's setpriv is not installed");
-            }
-            cmd.addAll(List.of(setpriv.toString(), "--reuid=" + account.uid(), "--regid=" + account.gid(),
-                    "--init-groups", "--"));
-        } else if (self != account.uid()) {
-            throw new PipeConfigException("cannot run commands as user " + account.user()
-                    + ": the gateway does not run as root");
+        List<String> program = new ArrayList<>(argv);
+        program.set(0, resolve(argv.get(0)).toString());
+        try {
+            return SetprivCommand.commandLine(account, program);
+        } catch (CannotSwitchUserException e) {
+            throw new PipeConfigException("cannot run commands as user " + account.user() + ": " + e.getMessage());
         }
-        cmd.add(resolve(argv.get(0)).toString());
-        cmd.addAll(argv.subList(1, argv.size()));
-        return cmd;
     }
 
     /** The program as execvp finds it with {@code PATH=/usr/bin:/bin}. */
     private static Path resolve(String command) {
-        if (command.indexOf('/') >= 0) {
-            return Path.of(command);
-        }
-        for (String dir : PATH.split(":")) {
-            Path p = Path.of(dir, command);
-            if (Files.isRegularFile(p)) {
-                return p;
-            }
-        }
-        return Path.of(command);
+        return Path.of(CommandEnvironment.resolve(command));
     }
 
     /** Why the command cannot be executed, in execvp's words, or null. */
@@ -243,54 +232,6 @@ public final class PipeTransport implements Transport {
         }
         String queue = context.parameter("queue_directory").orElse("");
         return !queue.isEmpty() && Files.isDirectory(Path.of(queue)) ? Path.of(queue) : null;
-    }
-
-    /**
-     * The command's environment from export_environment: {@code NAME} passes the gateway's own value when it has
-     * one, {@code NAME=value} sets it; items are separated by white space or commas, {@code { }} groups one.
-     */
-    static Map<String, String> environment(String exportEnvironment) {
-        Map<String, String> env = new HashMap<>();
-        for (String item : splitList(exportEnvironment)) {
-            int eq = item.indexOf('=');
-            if (eq > 0) {
-                env.put(item.substring(0, eq).strip(), item.substring(eq + 1).strip());
-            } else if (System.getenv(item) != null) {
-                env.put(item, System.getenv(item));
-            }
-        }
-        return env;
-    }
-
-    static List<String> splitList(String value) {
-        List<String> out = new ArrayList<>();
-        int i = 0;
-        int n = value.length();
-        while (i < n) {
-            char c = value.charAt(i);
-            if (Character.isWhitespace(c) || c == ',') {
-                i++;
-            } else if (c == '{') {
-                int level = 0;
-                int j = i;
-                for (; j < n; j++) {
-                    level += value.charAt(j) == '{' ? 1 : value.charAt(j) == '}' ? -1 : 0;
-                    if (level == 0) {
-                        break;
-                    }
-                }
-                out.add(value.substring(i + 1, Math.min(j, n)).strip());
-                i = j + 1;
-            } else {
-                int j = i;
-                while (j < n && !Character.isWhitespace(value.charAt(j)) && value.charAt(j) != ',') {
-                    j++;
-                }
-                out.add(value.substring(i, j));
-                i = j;
-            }
-        }
-        return out;
     }
 
     /** A yes/no parameter whose built-in default is yes. */

@@ -16,6 +16,7 @@ import java.util.List;
 
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.api.transport.RecipientResult.Status;
+import org.estafeta.process.support.UnixAccount;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

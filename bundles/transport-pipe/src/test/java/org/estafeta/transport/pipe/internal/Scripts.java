@@ -12,6 +12,7 @@ import java.util.Optional;
 import org.estafeta.api.message.ClientInfo;
 import org.estafeta.api.message.Envelope;
 import org.estafeta.api.transport.DeliveryRequest;
+import org.estafeta.process.support.UnixAccount;
 
 /** Shell scripts written into a test's directory, the accounts they run as, and requests that run them. */
 final class Scripts {

@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.estafeta.api.transport.RecipientResult;
 import org.estafeta.api.transport.RecipientResult.Status;
+import org.estafeta.process.support.UnixAccount;
+import org.estafeta.process.support.UnknownAccountException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,7 +82,7 @@ class Tutorial61Test {
     private static String seguro() throws Exception {
         try {
             UnixAccount.lookup("seguro", null);
-        } catch (PipeConfigException missing) {
+        } catch (UnknownAccountException missing) {
             Process p = new ProcessBuilder("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
                     "seguro").inheritIO().start();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "useradd seguro failed");

@@ -1,4 +1,4 @@
-package org.estafeta.filter.clamav;
+package org.estafeta.filter.support;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -10,12 +10,14 @@ import java.nio.file.Path;
  * {@code inet:host:port} or {@code inet:[ipv6]:port}; a bare absolute path is a unix socket, a bare
  * {@code host:port} an inet address.
  *
+ * <p>Immutable. Parsing never blocks: a host name is resolved only by {@link #resolved()}, when connecting.
+ *
  * @param text the address as the operator wrote it (for log lines)
  * @param socket what to connect to (resolved when connecting)
  */
-record DaemonAddress(String text, SocketAddress socket) {
+public record DaemonAddress(String text, SocketAddress socket) {
     /** Parses {@code value}; throws {@link IllegalArgumentException} naming {@code parameter} when it is no address. */
-    static DaemonAddress parse(String parameter, String value) {
+    public static DaemonAddress parse(String parameter, String value) {
         String v = value.strip();
         if (v.startsWith("unix:") || v.startsWith("/")) {
             String path = v.startsWith("unix:") ? v.substring(5) : v;
@@ -55,7 +57,7 @@ record DaemonAddress(String text, SocketAddress socket) {
     }
 
     /** The address to connect to, with the host name resolved now. */
-    SocketAddress resolved() {
+    public SocketAddress resolved() {
         if (socket instanceof InetSocketAddress i && i.isUnresolved()) {
             return new InetSocketAddress(i.getHostString(), i.getPort());
         }

@@ -1,4 +1,4 @@
-package org.estafeta.transport.pipe.internal;
+package org.estafeta.process.support;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,26 +8,36 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The user and group a command runs as, looked up with {@code getent} (so that NSS sources count, as getpwnam does
- * for Postfix), and the means to switch to them: util-linux's {@code setpriv}, since Java cannot setuid.
+ * for Postfix), and the means to switch to them: util-linux's {@code setpriv} ({@link SetprivCommand}), since Java
+ * cannot setuid.
+ *
+ * <p>Immutable. <b>Blocking:</b> a lookup runs {@code getent} and waits for it at most 10 s (then an
+ * {@link IOException}).
  *
  * @param user the user name
  * @param uid its user ID
  * @param gid the group ID the command gets: the named group's, or the user's own
  */
-record UnixAccount(String user, int uid, int gid) {
+public record UnixAccount(String user, int uid, int gid) {
+    /** Where util-linux installs setpriv, in the order tried. */
     static final Path[] SETPRIV = {Path.of("/usr/bin/setpriv"), Path.of("/bin/setpriv")};
 
-    /** Looks the user (and group, when not null) up; unknown names are configuration problems, in Postfix's words. */
-    static UnixAccount lookup(String user, String group) throws PipeConfigException, IOException {
+    /**
+     * Looks the user (and group, when not null) up.
+     *
+     * @throws UnknownAccountException when {@code getent} knows no such user or group (or fails)
+     * @throws IOException when {@code getent} cannot be run, does not answer in 10 s, or the thread is interrupted
+     */
+    public static UnixAccount lookup(String user, String group) throws UnknownAccountException, IOException {
         String[] pw = getent("passwd", user);
         if (pw == null || pw.length < 4) {
-            throw new PipeConfigException("unknown username: " + user);
+            throw new UnknownAccountException(false, user);
         }
         int gid = Integer.parseInt(pw[3]);
         if (group != null) {
             String[] gr = getent("group", group);
             if (gr == null || gr.length < 3) {
-                throw new PipeConfigException("unknown group: " + group);
+                throw new UnknownAccountException(true, group);
             }
             gid = Integer.parseInt(gr[2]);
         }
@@ -35,12 +45,12 @@ record UnixAccount(String user, int uid, int gid) {
     }
 
     /** The user ID of this JVM, from the owner of {@code /proc/self}. */
-    static int currentUid() throws IOException {
+    public static int currentUid() throws IOException {
         return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     }
 
-    /** The setpriv program, or null when util-linux's setpriv is not installed. */
-    static Path setpriv() {
+    /** The setpriv program (the first of {@code /usr/bin/setpriv}, {@code /bin/setpriv}), or null when not installed. */
+    public static Path setpriv() {
         for (Path p : SETPRIV) {
             if (Files.isExecutable(p)) {
                 return p;

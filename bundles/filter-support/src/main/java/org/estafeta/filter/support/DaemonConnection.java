@@ -1,4 +1,4 @@
-package org.estafeta.filter.clamav;
+package org.estafeta.filter.support;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -19,9 +19,10 @@ import java.util.concurrent.TimeUnit;
  * closes the channel, which ends any connect, read or write under way with an {@link IOException} that says
  * {@code timeout}. Unix sockets and TCP alike (a {@link SocketChannel} of either family).
  *
- * <p>One thread at a time.
+ * <p>One thread at a time. The caller owns the timer (one single-thread scheduler per filter is enough: it only
+ * closes channels) and shuts it down.
  */
-final class DaemonConnection implements Closeable {
+public final class DaemonConnection implements Closeable {
     private final DaemonAddress address;
     private final SocketChannel channel;
     private final Duration timeout;
@@ -44,7 +45,7 @@ final class DaemonConnection implements Closeable {
     }
 
     /** Connects to {@code address}; the deadline covers the connect and everything until {@link #close()}. */
-    static DaemonConnection open(DaemonAddress address, Duration timeout, ScheduledExecutorService timer)
+    public static DaemonConnection open(DaemonAddress address, Duration timeout, ScheduledExecutorService timer)
             throws IOException {
         SocketChannel ch = address.socket() instanceof UnixDomainSocketAddress
                 ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
@@ -58,21 +59,21 @@ final class DaemonConnection implements Closeable {
         return c;
     }
 
-    InputStream input() {
+    public InputStream input() {
         return Channels.newInputStream(channel);
     }
 
-    OutputStream output() {
+    public OutputStream output() {
         return Channels.newOutputStream(channel);
     }
 
     /** Half-closes: the daemon reads end-of-file after what was sent. */
-    void shutdownOutput() throws IOException {
+    public void shutdownOutput() throws IOException {
         channel.shutdownOutput();
     }
 
     /** The exception to throw for {@code e} while doing {@code what}: a timeout says so. */
-    IOException failure(String what, Exception e) {
+    public IOException failure(String what, Exception e) {
         if (expired || e instanceof AsynchronousCloseException) {
             return new IOException(what + ": timeout after " + timeout.toSeconds() + "s", e);
         }
@@ -80,7 +81,7 @@ final class DaemonConnection implements Closeable {
         return new IOException(what + ": " + m, e);
     }
 
-    DaemonAddress address() {
+    public DaemonAddress address() {
         return address;
     }
 
