@@ -72,6 +72,56 @@ public record Envelope(long arrivalMicros, String sender, Map<String, String> ma
         }
     }
 
+    /**
+     * This envelope with the records of the extracted segment after its own (recipients appended, actions appended,
+     * so that the last {@code filter} or {@code redirect} of the file wins): the view the queue manager works on.
+     */
+    public Envelope withExtracted(Extracted extracted) {
+        if (extracted.isEmpty()) {
+            return this;
+        }
+        List<Recipient> r = new java.util.ArrayList<>(recipients);
+        r.addAll(extracted.recipients());
+        List<Action> a = new java.util.ArrayList<>(actions);
+        a.addAll(extracted.actions());
+        return new Envelope(arrivalMicros, sender, mailParameters, r, client, a);
+    }
+
+    /**
+     * This merged envelope without the records that came from {@code extracted} (which must be its tail): the
+     * envelope segment as it was written when the queue file was created.
+     */
+    public Envelope withoutExtracted(Extracted extracted) {
+        if (extracted.isEmpty()) {
+            return this;
+        }
+        return new Envelope(arrivalMicros, sender, mailParameters,
+                recipients.subList(0, recipients.size() - extracted.recipients().size()), client,
+                actions.subList(0, actions.size() - extracted.actions().size()));
+    }
+
+    /**
+     * The records cleanup decides while it reads the content, after the envelope was written (Postfix's extracted
+     * segment): header/body checks' {@code FILTER} ({@code filter}) and {@code REDIRECT} ({@code redirect}) actions
+     * and {@code BCC} recipients. They follow the content in the queue file (docs/queue-file-format.md, version 2).
+     *
+     * @param actions {@code filter} and {@code redirect} actions, in the order decided
+     * @param recipients recipients added while reading the content, with their status
+     */
+    public record Extracted(List<Action> actions, List<Recipient> recipients) {
+        /** No extracted records: the file is written in version 1. */
+        public static final Extracted NONE = new Extracted(List.of(), List.of());
+
+        public Extracted {
+            actions = List.copyOf(actions);
+            recipients = List.copyOf(recipients);
+        }
+
+        public boolean isEmpty() {
+            return actions.isEmpty() && recipients.isEmpty();
+        }
+    }
+
     /** One access(5) action with its argument. */
     public record Action(String name, String value) {
         public Action {

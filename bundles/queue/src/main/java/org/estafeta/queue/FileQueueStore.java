@@ -169,11 +169,25 @@ public final class FileQueueStore implements QueueStore {
 
         @Override
         public void commit(QueueName queue) throws IOException {
+            commit(queue, Envelope.Extracted.NONE);
+        }
+
+        @Override
+        public void commit(QueueName queue, Envelope.Extracted extracted) throws IOException {
             if (closed) {
                 throw new IOException(id + ": queue file already closed");
             }
             Path target = directory.resolve(queue.directory()).resolve(id);
             try {
+                if (!extracted.isEmpty()) {
+                    // version 2: the extracted segment after the content, and the version digit raised in place
+                    writeRaw(QueueFileFormat.extracted(extracted));
+                    flush();
+                    ByteBuffer two = ByteBuffer.wrap(new byte[] {'2'});
+                    while (two.hasRemaining()) {
+                        channel.write(two, QueueFileFormat.VERSION_OFFSET + two.position());
+                    }
+                }
                 writeRaw(QueueFileFormat.trailer(size, crc.getValue()));
                 flush();
                 channel.force(true);
@@ -253,7 +267,8 @@ public final class FileQueueStore implements QueueStore {
         long fileSize;
         byte[] trailer = new byte[QueueFileFormat.TRAILER_LENGTH];
         Envelope envelope;
-        long[] consumed = new long[1];
+        Envelope.Extracted extracted = Envelope.Extracted.NONE;
+        long[] consumed = new long[2];
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             fileSize = ch.size();
             if (fileSize < trailer.length) {
@@ -272,12 +287,26 @@ public final class FileQueueStore implements QueueStore {
             }
             ch.position(0);
             envelope = QueueFileFormat.readHeader(new BufferedInputStream(Channels.newInputStream(ch), 8192), consumed);
+            long contentLength = QueueFileFormat.parseTrailer(trailer).orElseThrow()[0];
+            long segment = fileSize - trailer.length - consumed[0] - contentLength;
+            if (consumed[1] == 2 && segment > 0 && segment <= QueueFileFormat.MAX_EXTRACTED) {
+                ByteBuffer x = ByteBuffer.allocate((int) segment);
+                while (x.hasRemaining()) {
+                    if (ch.read(x, consumed[0] + contentLength + x.position()) < 0) {
+                        throw new EOFException(id + ": queue file truncated in the extracted segment");
+                    }
+                }
+                extracted = QueueFileFormat.parseExtracted(x.array());
+                envelope = envelope.withExtracted(extracted);
+            } else if (segment != 0 || consumed[1] == 2) {
+                throw new IOException(id + ": content length " + contentLength + " does not match the file size "
+                        + fileSize);
+            }
         }
         long[] t = QueueFileFormat.parseTrailer(trailer).orElseThrow();
         long contentLength = t[0];
-        if (consumed[0] + contentLength + trailer.length != fileSize) {
-            throw new IOException(id + ": content length " + contentLength + " does not match the file size " + fileSize);
-        }
+        Envelope.Extracted late = extracted;
+        Envelope merged = envelope;
         long offset = consumed[0];
         long expectedCrc = t[1];
         return new QueuedMessage() {
@@ -288,7 +317,12 @@ public final class FileQueueStore implements QueueStore {
 
             @Override
             public Envelope envelope() {
-                return envelope;
+                return merged;
+            }
+
+            @Override
+            public Envelope.Extracted extracted() {
+                return late;
             }
 
             @Override
@@ -393,14 +427,24 @@ public final class FileQueueStore implements QueueStore {
         }
         Path file = directory.resolve(queue.directory()).resolve(id);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            // the recipients are numbered through the envelope, then (version 2) the extracted segment
+            byte[] magic = new byte[QueueFileFormat.MAGIC.length()];
+            ch.read(ByteBuffer.wrap(magic), 0);
+            boolean v2 = new String(magic, java.nio.charset.StandardCharsets.US_ASCII).equals(QueueFileFormat.MAGIC_V2);
+            byte[] trailer = new byte[QueueFileFormat.TRAILER_LENGTH];
+            long end = ch.size() - trailer.length;
+            ch.read(ByteBuffer.wrap(trailer), end);
+            long contentLength = QueueFileFormat.parseTrailer(trailer)
+                    .orElseThrow(() -> new IOException(id + ": no commit marker in " + file))[0];
             InputStream in = new BufferedInputStream(Channels.newInputStream(ch), 8192);
-            byte[] head = new byte[8];
+            byte[] head = new byte[10];
             long pos = 0;
             long lineStart = 0;
             int col = 0;
             int rcpt = 0;
+            boolean inExtracted = false;
             int c;
-            while ((c = in.read()) >= 0) {
+            while (pos < end && (c = in.read()) >= 0) {
                 if (col < head.length) {
                     head[col] = (byte) c;
                 }
@@ -416,11 +460,22 @@ public final class FileQueueStore implements QueueStore {
                         ch.write(ByteBuffer.wrap(new byte[] {(byte) Envelope.Status.DONE.code}), lineStart + 5);
                     }
                     rcpt++;
-                } else if (col - 1 == QueueFileFormat.CONTENT.length() && start.equals(QueueFileFormat.CONTENT)) {
-                    return;
+                } else if (!inExtracted && col - 1 == QueueFileFormat.CONTENT.length()
+                        && start.equals(QueueFileFormat.CONTENT)) {
+                    if (!v2) {
+                        return;
+                    }
+                    // skip the content: the extracted segment's recipients follow it
+                    inExtracted = true;
+                    pos += contentLength;
+                    ch.position(pos);
+                    in = new BufferedInputStream(Channels.newInputStream(ch), 8192);
                 }
                 lineStart = pos;
                 col = 0;
+            }
+            if (inExtracted) {
+                return;
             }
             throw new IOException(id + ": no end of envelope in " + file);
         }

@@ -471,11 +471,14 @@ public final class QueueCommands {
 
     private static void cat(QueueStore.QueuedMessage m, String path, InputStream content, ZoneId zone,
             OutputStream out, boolean env, boolean header, boolean body) throws IOException {
-        Envelope e = m.envelope();
+        Envelope.Extracted extracted = m.extracted();
+        Envelope all = m.envelope();
+        // the envelope segment alone; the extracted records are shown after the content, where the file has them
+        Envelope e = all.withoutExtracted(extracted);
         if (env) {
             StringBuilder sb = new StringBuilder();
             sb.append("*** ENVELOPE RECORDS ").append(path).append(" ***\n");
-            long pending = e.recipients().stream().filter(r -> r.status() == Envelope.Status.PENDING).count();
+            long pending = all.recipients().stream().filter(r -> r.status() == Envelope.Status.PENDING).count();
             sb.append(String.format("message_size: %15d %15d %15d %15d %15d %15d%n", m.contentLength(),
                     QueueFileFormat.header(e).length, pending, 0, m.contentLength(),
                     e.mailParameters().containsKey("SMTPUTF8") ? 1 : 0));
@@ -494,23 +497,9 @@ public final class QueueCommands {
                     default -> attr(sb, "estafeta_mail_parameter", k + (v.isEmpty() ? "" : "=" + v));
                 }
             });
-            for (Envelope.Action a : e.actions()) {
-                switch (a.name()) {
-                    case "filter" -> sb.append("content_filter: ").append(a.value()).append('\n');
-                    case "redirect" -> sb.append("redirect_to: ").append(a.value()).append('\n');
-                    default -> attr(sb, "estafeta_action_" + a.name(), a.value());
-                }
-            }
+            actions(sb, e.actions());
             sb.append("sender: ").append(e.sender()).append('\n');
-            for (Envelope.Recipient r : e.recipients()) {
-                r.originalRecipient().ifPresent(orcpt -> sb.append("dsn_original_recipient: ").append(orcpt)
-                        .append('\n'));
-                if (!r.notifyOn().isEmpty()) {
-                    sb.append("dsn_notify_flags: ").append(notifyMask(r.notifyOn())).append('\n');
-                }
-                sb.append(r.status() == Envelope.Status.DONE ? "done_recipient: " : "recipient: ")
-                        .append(r.address()).append('\n');
-            }
+            recipients(sb, e.recipients());
             sb.append("*** MESSAGE CONTENTS ").append(path).append(" ***\n");
             out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
         }
@@ -520,8 +509,35 @@ public final class QueueCommands {
             content.transferTo(OutputStream.nullOutputStream()); // checks the CRC all the same
         }
         if (env) {
-            out.write(("*** HEADER EXTRACTED " + path + " ***\n*** MESSAGE FILE END " + path + " ***\n")
-                    .getBytes(StandardCharsets.UTF_8));
+            // Postfix's postcat shows the extracted segment's records (FILTER, REDIRECT, BCC recipients) here
+            StringBuilder sb = new StringBuilder();
+            sb.append("*** HEADER EXTRACTED ").append(path).append(" ***\n");
+            actions(sb, extracted.actions());
+            recipients(sb, extracted.recipients());
+            sb.append("*** MESSAGE FILE END ").append(path).append(" ***\n");
+            out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void actions(StringBuilder sb, List<Envelope.Action> actions) {
+        for (Envelope.Action a : actions) {
+            switch (a.name()) {
+                case "filter" -> sb.append("content_filter: ").append(a.value()).append('\n');
+                case "redirect" -> sb.append("redirect_to: ").append(a.value()).append('\n');
+                default -> attr(sb, "estafeta_action_" + a.name(), a.value());
+            }
+        }
+    }
+
+    private static void recipients(StringBuilder sb, List<Envelope.Recipient> recipients) {
+        for (Envelope.Recipient r : recipients) {
+            r.originalRecipient().ifPresent(orcpt -> sb.append("dsn_original_recipient: ").append(orcpt)
+                    .append('\n'));
+            if (!r.notifyOn().isEmpty()) {
+                sb.append("dsn_notify_flags: ").append(notifyMask(r.notifyOn())).append('\n');
+            }
+            sb.append(r.status() == Envelope.Status.DONE ? "done_recipient: " : "recipient: ")
+                    .append(r.address()).append('\n');
         }
     }
 

@@ -80,6 +80,21 @@ public interface QueueStore {
          */
         void commit(QueueName queue) throws IOException;
 
+        /**
+         * As {@link #commit(QueueName)}, with the records decided while the content was read (header/body checks'
+         * FILTER, REDIRECT, BCC) written after the content as the file's extracted segment (queue file version 2,
+         * docs/queue-file-format.md). With {@link Envelope.Extracted#NONE} the file is an ordinary version 1 file.
+         *
+         * @since 1.2
+         */
+        default void commit(QueueName queue, Envelope.Extracted extracted) throws IOException {
+            if (!extracted.isEmpty()) {
+                abort();
+                throw new IOException(id() + ": this queue store cannot write extracted records");
+            }
+            commit(queue);
+        }
+
         /** Removes the temporary file. Never throws. */
         void abort();
 
@@ -95,6 +110,16 @@ public interface QueueStore {
 
         /** Length of the content in bytes. */
         long contentLength();
+
+        /**
+         * The records of the file's extracted segment (version 2), which {@link #envelope()} already includes after
+         * the envelope's own; {@link Envelope.Extracted#NONE} for a version 1 file.
+         *
+         * @since 1.2
+         */
+        default Envelope.Extracted extracted() {
+            return Envelope.Extracted.NONE;
+        }
 
         /** The content, streamed from the file; the CRC is checked when the stream reaches its end. */
         InputStream content() throws IOException;

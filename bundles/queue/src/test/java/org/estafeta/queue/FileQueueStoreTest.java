@@ -160,4 +160,80 @@ class FileQueueStoreTest {
             assertThrows(IOException.class, in::readAllBytes);
         }
     }
+
+    static final Envelope.Extracted EXTRACTED = new Envelope.Extracted(
+            List.of(new Envelope.Action("filter", "smtp:[127.0.0.1]:10025"),
+                    new Envelope.Action("redirect", "boss@example.com")),
+            List.of(new Envelope.Recipient("audit@example.com", List.of("NEVER"), Optional.empty(),
+                    Envelope.Status.PENDING)));
+
+    @Test
+    void extractedRecordsFollowTheContentInVersion2() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueStore.Writer w = store.create(envelope());
+        byte[] content = "Subject: x\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+        w.write(content, 0, content.length);
+        w.commit(QueueName.INCOMING, EXTRACTED);
+        Path p = dir.resolve("incoming").resolve(w.id());
+        String file = Files.readString(p, StandardCharsets.ISO_8859_1);
+        assertTrue(file.startsWith(QueueFileFormat.MAGIC_V2 + "\n"), file);
+        assertTrue(file.contains("content\n" + new String(content, StandardCharsets.US_ASCII)
+                + "extracted\naction filter smtp:[127.0.0.1]:10025\naction redirect boss@example.com\n"
+                + "rcpt - audit@example.com NEVER \nEND 00000000000000000020 "), file);
+
+        QueueStore.QueuedMessage m = store.read(QueueName.INCOMING, w.id());
+        assertEquals(EXTRACTED, m.extracted());
+        assertEquals(envelope().withExtracted(EXTRACTED), m.envelope());
+        assertEquals(envelope(), m.envelope().withoutExtracted(EXTRACTED));
+        assertEquals(3, m.envelope().recipients().size());
+        assertEquals("redirect", m.envelope().actions().get(m.envelope().actions().size() - 1).name());
+        try (InputStream in = m.content()) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+        // recipient 2 is the extracted one: its status byte, after the content, is changed in place
+        store.markDone(QueueName.INCOMING, w.id(), List.of(0, 2));
+        Envelope after = store.read(QueueName.INCOMING, w.id()).envelope();
+        assertEquals(Envelope.Status.DONE, after.recipients().get(0).status());
+        assertEquals(Envelope.Status.DONE, after.recipients().get(2).status());
+        try (InputStream in = store.read(QueueName.INCOMING, w.id()).content()) {
+            assertArrayEquals(content, in.readAllBytes(), "the content and its checksum are untouched");
+        }
+        assertEquals(new FileQueueStore.Recovery(List.of(), List.of(), List.of()), store.recover());
+    }
+
+    @Test
+    void withoutExtractedRecordsTheFileStaysVersion1() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueStore.Writer w = store.create(envelope());
+        w.write(new byte[] {'x'}, 0, 1);
+        w.commit(QueueName.INCOMING, Envelope.Extracted.NONE);
+        QueueStore.QueuedMessage m = store.read(QueueName.INCOMING, w.id());
+        assertTrue(Files.readString(dir.resolve("incoming").resolve(w.id()), StandardCharsets.ISO_8859_1)
+                .startsWith(QueueFileFormat.MAGIC + "\n"));
+        assertEquals(Envelope.Extracted.NONE, m.extracted());
+        assertEquals(envelope(), m.envelope());
+    }
+
+    @Test
+    void aDamagedExtractedSegmentIsCorruptAndAVersion1FileWithExtraBytesToo() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueStore.Writer w = store.create(envelope());
+        w.write(new byte[] {'x'}, 0, 1);
+        w.commit(QueueName.INCOMING, EXTRACTED);
+        Path p = dir.resolve("incoming").resolve(w.id());
+        String s = Files.readString(p, StandardCharsets.ISO_8859_1);
+        Files.writeString(p, s.replace("extracted\naction", "extracted\nbogus!"), StandardCharsets.ISO_8859_1);
+        assertThrows(IOException.class, () -> store.read(QueueName.INCOMING, w.id()));
+
+        QueueStore.Writer v1 = store.create(envelope());
+        v1.write(new byte[] {'x'}, 0, 1);
+        v1.commit(QueueName.INCOMING);
+        Path p1 = dir.resolve("incoming").resolve(v1.id());
+        String s1 = Files.readString(p1, StandardCharsets.ISO_8859_1);
+        Files.writeString(p1, s1.replace("content\nx", "content\nxextracted\n"), StandardCharsets.ISO_8859_1);
+        assertThrows(IOException.class, () -> store.read(QueueName.INCOMING, v1.id()));
+
+        FileQueueStore.Recovery r = store.recover();
+        assertEquals(List.of(w.id(), v1.id()).stream().sorted().toList(), r.corrupted());
+    }
 }

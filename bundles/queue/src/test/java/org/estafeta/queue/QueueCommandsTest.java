@@ -185,4 +185,28 @@ class QueueCommandsTest {
         assertEquals(1, missing.exit());
         assertEquals("postcat: fatal: open queue file 4dZ8sL2kQmz1cB5: No such file or directory\n", missing.stderr());
     }
+
+    @Test
+    void postcatShowsExtractedRecordsAfterTheContent() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueAdmin admin = new QueueAdmin(dir);
+        QueueStore.Writer w = store.create(new Envelope(1_764_000_000_000_000L, "s@x", Map.of(),
+                List.of(new Envelope.Recipient("r@x", List.of(), Optional.empty(), Envelope.Status.PENDING)),
+                new Envelope.Client("", "", "", "SMTP"), List.of()));
+        w.write(new byte[] {'a', '\r', '\n'}, 0, 3);
+        w.commit(QueueName.INCOMING, new Envelope.Extracted(List.of(new Envelope.Action("filter", "relay:[h]"),
+                new Envelope.Action("redirect", "boss@x")), List.of(new Envelope.Recipient("audit@x",
+                        List.of("NEVER"), Optional.empty(), Envelope.Status.PENDING))));
+        String id = w.id();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        QueueCommands.Output o = QueueCommands.postcat(List.of("-q", id), admin, UTC, out);
+        assertEquals(0, o.exit(), o.stderr());
+        String p = "incoming/" + id;
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("\nsender: s@x\nrecipient: r@x\n*** MESSAGE CONTENTS " + p + " ***\na\n"
+                + "*** HEADER EXTRACTED " + p + " ***\ncontent_filter: relay:[h]\nredirect_to: boss@x\n"
+                + "dsn_notify_flags: 1\nrecipient: audit@x\n*** MESSAGE FILE END " + p + " ***\n"), text);
+        String listing = QueueCommands.postqueue(List.of("-p"), admin, UTC).stdout();
+        assertTrue(listing.contains("r@x") && listing.contains("audit@x"), listing);
+    }
 }

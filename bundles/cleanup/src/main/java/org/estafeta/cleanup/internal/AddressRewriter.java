@@ -60,19 +60,34 @@ final class AddressRewriter implements AutoCloseable {
     private final AddressTables tables;
     /** The header rewriting context: true local, false remote, null none. */
     private final Boolean headerLocal;
+    /**
+     * Whether the mappings apply (canonical maps, masquerading, virtual aliases, the bcc maps): false under
+     * {@code receive_override_options = no_address_mappings}, where addresses are only made complete.
+     */
+    private final boolean mappings;
 
-    private AddressRewriter(Settings settings, AddressTables tables, Boolean headerLocal) {
+    private AddressRewriter(Settings settings, AddressTables tables, Boolean headerLocal, boolean mappings) {
         this.settings = settings;
         this.tables = tables;
         this.headerLocal = headerLocal;
+        this.mappings = mappings;
     }
 
     /** The rewriting of one message from {@code submission}; tables open on first use. */
     static AddressRewriter open(ConfigSnapshot config, TableService service, Submission submission) {
+        return open(config, service, submission, true);
+    }
+
+    /**
+     * As {@link #open(ConfigSnapshot, TableService, Submission)}; with {@code mappings} false (Postfix's
+     * {@code no_address_mappings}) no table is consulted: addresses are only made complete.
+     */
+    static AddressRewriter open(ConfigSnapshot config, TableService service, Submission submission,
+            boolean mappings) {
         Settings settings = new Settings(config);
         Boolean context = submission.local().isPresent() || settings.localHeaderClient(submission) ? Boolean.TRUE
                 : settings.remoteDomain().isEmpty() ? null : Boolean.FALSE;
-        return new AddressRewriter(settings, new AddressTables(service, settings), context);
+        return new AddressRewriter(settings, new AddressTables(service, settings), context, mappings);
     }
 
     /** The envelope sender to queue; the null sender stays null, so does {@code MAILER-DAEMON@$myorigin}. */
@@ -97,7 +112,7 @@ final class AddressRewriter implements AutoCloseable {
         for (Submission.Recipient r : received) {
             String clean = settings.canonicalise(r.address(), true);
             String mapped = oneToOne(clean, AddressClass.ENVELOPE_RECIPIENT);
-            List<String> expanded = settings.tables("virtual_alias_maps").isEmpty() ? List.of(mapped)
+            List<String> expanded = !mappings || settings.tables("virtual_alias_maps").isEmpty() ? List.of(mapped)
                     : expand(mapped);
             for (String a : expanded) {
                 Optional<String> orcpt = r.originalRecipient().isPresent() || a.equalsIgnoreCase(clean)
@@ -118,6 +133,9 @@ final class AddressRewriter implements AutoCloseable {
      * twice.
      */
     List<Envelope.Recipient> blindCopies(String sender, List<Envelope.Recipient> queued) throws IOException {
+        if (!mappings) {
+            return List.of(); // no_address_mappings turns automatic BCC recipients off too
+        }
         List<String> bcc = new ArrayList<>();
         String always = settings.config.get("always_bcc").map(String::strip).orElse("");
         if (!always.isEmpty()) {
@@ -151,6 +169,32 @@ final class AddressRewriter implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The recipients a header/body checks {@code BCC} action adds, as Postfix's cleanup_addr_bcc() does: each address
+     * completed, mapped (recipient canonical maps, masquerading) and expanded (virtual aliases) unless
+     * {@code no_address_mappings}, queued with {@code NOTIFY=NEVER} and no ORCPT; one that is already queued with the
+     * same NOTIFY and ORCPT, or named twice, is queued once.
+     */
+    List<Envelope.Recipient> headerBlindCopies(List<String> addresses, List<Envelope.Recipient> queued)
+            throws IOException {
+        Set<String> have = new HashSet<>();
+        for (Envelope.Recipient q : queued) {
+            if (q.notifyOn().equals(List.of("NEVER")) && q.originalRecipient().isEmpty()) {
+                have.add(q.address().toLowerCase(Locale.ROOT));
+            }
+        }
+        List<Envelope.Recipient> out = new ArrayList<>();
+        for (String b : addresses) {
+            for (Envelope.Recipient r : recipients(List.of(new Submission.Recipient(b, List.of("NEVER"),
+                    Optional.empty())))) {
+                if (have.add(r.address().toLowerCase(Locale.ROOT))) {
+                    out.add(new Envelope.Recipient(r.address(), r.notifyOn(), Optional.empty(), r.status()));
+                }
+            }
+        }
+        return out;
+    }
+
     /** Whether header addresses are rewritten for this message (a header rewriting context applies). */
     boolean rewritesHeaders() {
         return headerLocal != null;
@@ -167,6 +211,9 @@ final class AddressRewriter implements AutoCloseable {
 
     /** The one-to-one steps for an address of {@code cls}: the class's canonical maps, then masquerading. */
     private String oneToOne(String address, AddressClass cls) throws IOException {
+        if (!mappings) {
+            return address;
+        }
         boolean sender = cls == AddressClass.ENVELOPE_SENDER || cls == AddressClass.HEADER_SENDER;
         String own = sender ? "sender_canonical" : "recipient_canonical";
         String a = address;

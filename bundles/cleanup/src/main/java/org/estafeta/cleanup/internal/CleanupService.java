@@ -148,9 +148,21 @@ public final class CleanupService implements Cleanup {
             log.warn("{} -- message not accepted, try again later", e.getMessage());
             throw new IOException(e.getMessage(), e);
         }
+        ReceiveOverrides overrides;
+        try {
+            // the receiving service's receive_override_options; internal mail is no service's
+            overrides = internal ? ReceiveOverrides.NONE : ReceiveOverrides.from(own);
+        } catch (IllegalArgumentException e) {
+            log.warn("{} -- message not accepted, try again later", e.getMessage());
+            throw new IOException(e.getMessage(), e);
+        }
+        if (!internal) {
+            filterSettings = filterSettings.withMilters(own, s.local().isPresent(), overrides.noMilters());
+        }
         Instant arrival = clock.instant();
         // canonical, masquerade and virtual alias rewriting of the envelope: all of it before anything is written
-        AddressRewriter rewriter = AddressRewriter.open(snapshot, tables, s);
+        boolean mappings = !overrides.noAddressMappings();
+        AddressRewriter rewriter = AddressRewriter.open(snapshot, tables, s, mappings);
         String sender;
         List<Envelope.Recipient> rcpts;
         try {
@@ -182,7 +194,7 @@ public final class CleanupService implements Cleanup {
                 actions);
         ContentChecks checks;
         try {
-            checks = ContentChecks.open(snapshot, tables).orElse(null);
+            checks = overrides.noHeaderBodyChecks() ? null : ContentChecks.open(snapshot, tables).orElse(null);
         } catch (org.estafeta.api.table.TableOpenException e) {
             // a broken check table must not let mail pass unchecked: the client hears 451 and tries again
             log.warn("{}", e.getMessage());
@@ -236,6 +248,12 @@ public final class CleanupService implements Cleanup {
         }
         CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, checks, s, headerRewriter,
                 filtering);
+        List<Envelope.Recipient> queued = rcpts;
+        stream.blindCopies(addresses -> {
+            try (AddressRewriter bcc = AddressRewriter.open(snapshot, tables, s, mappings)) {
+                return bcc.headerBlindCopies(addresses, queued);
+            }
+        });
         try {
             writer.write(b, 0, b.length);
         } catch (IOException | RuntimeException e) {

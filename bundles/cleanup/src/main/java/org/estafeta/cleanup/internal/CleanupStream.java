@@ -67,6 +67,26 @@ final class CleanupStream implements Cleanup.Stream {
     private boolean done;
     /** The content filters of this message, or null when none is configured. */
     private final Filtering filtering;
+    // ---- header/body checks' decisions for the extracted segment (written after the content at commit)
+    /** The last FILTER {@code transport:destination}, or null. */
+    private String filterTo;
+    /** The last REDIRECT address, or null. */
+    private String redirectTo;
+    /** The BCC addresses, in the order the checks named them. */
+    private final List<String> blindCopies = new ArrayList<>();
+    /** A REDIRECT or PASS ended the checks of this message (Postfix clears CLEANUP_FLAG_FILTER_ALL). */
+    private boolean checksEnded;
+    /** How BCC addresses become recipients (rewritten, expanded); null: taken as they are. */
+    private BlindCopies blindCopyRecipients;
+
+    /**
+     * Makes the recipients of header/body checks' BCC actions at commit (cleanup_addr_bcc()): address rewriting as
+     * for any recipient, {@code NOTIFY=NEVER}. May block on table lookups; an IOException defers the message.
+     */
+    @FunctionalInterface
+    interface BlindCopies {
+        List<org.estafeta.queue.Envelope.Recipient> recipients(List<String> addresses) throws IOException;
+    }
 
     /**
      * What a message with content filters needs: the chain, the envelope and context the filters get, the lines
@@ -110,6 +130,36 @@ final class CleanupStream implements Cleanup.Stream {
 
     String id() {
         return writer.id();
+    }
+
+    /** Sets how BCC actions' addresses become recipients (before the first write). */
+    void blindCopies(BlindCopies b) {
+        this.blindCopyRecipients = b;
+    }
+
+    /**
+     * The records the checks decided, for the queue file's extracted segment: FILTER, then REDIRECT (the last of
+     * each), then the BCC recipients.
+     */
+    private org.estafeta.queue.Envelope.Extracted extracted() throws IOException {
+        List<org.estafeta.queue.Envelope.Action> actions = new ArrayList<>();
+        if (filterTo != null) {
+            actions.add(new org.estafeta.queue.Envelope.Action("filter", filterTo));
+        }
+        if (redirectTo != null) {
+            actions.add(new org.estafeta.queue.Envelope.Action("redirect", redirectTo));
+        }
+        List<org.estafeta.queue.Envelope.Recipient> rcpts = List.of();
+        if (!blindCopies.isEmpty()) {
+            if (blindCopyRecipients != null) {
+                rcpts = blindCopyRecipients.recipients(blindCopies);
+            } else {
+                rcpts = blindCopies.stream().distinct().map(a -> new org.estafeta.queue.Envelope.Recipient(a,
+                        List.of("NEVER"), java.util.Optional.empty(), org.estafeta.queue.Envelope.Status.PENDING))
+                        .toList();
+            }
+        }
+        return new org.estafeta.queue.Envelope.Extracted(actions, rcpts);
     }
 
     /** Accept and acknowledge the message but never queue it (DISCARD). */
@@ -357,7 +407,7 @@ final class CleanupStream implements Cleanup.Stream {
      * when nothing changes). After a REJECT or DISCARD nothing more is checked, as in Postfix.
      */
     private byte[] checked(ContentChecks.Kind kind, String text, byte[] raw) {
-        if (rejected != null || discarded || deferred != null || !checks.has(kind)) {
+        if (rejected != null || discarded || deferred != null || checksEnded || !checks.has(kind)) {
             return raw;
         }
         ContentChecks.Verdict v = checks.check(kind, text);
@@ -379,8 +429,11 @@ final class CleanupStream implements Cleanup.Stream {
             case "WARN" -> logAction("warning", kind, text, a.text());
             case "INFO" -> logAction("info", kind, text, a.text());
             case "HOLD" -> {
-                target = QueueName.HOLD;
-                logAction("hold", kind, text, a.text());
+                // as Postfix: logged once, and not for a message already on hold
+                if (target != QueueName.HOLD) {
+                    target = QueueName.HOLD;
+                    logAction("hold", kind, text, a.text());
+                }
             }
             case "DISCARD" -> {
                 discarded = true;
@@ -403,13 +456,42 @@ final class CleanupStream implements Cleanup.Stream {
             case "DUNNO", "OK" -> {
                 // no action
             }
+            case "PASS" -> {
+                // Postfix 3.2+: no more header/body checks for this message
+                logAction("pass", kind, text, a.text());
+                checksEnded = true;
+            }
+            case "FILTER" -> {
+                if (a.text().isEmpty()) {
+                    log.warn("missing FILTER command argument in {} map", kind.parameter);
+                } else if (a.text().indexOf(':') < 0) {
+                    log.warn("bad FILTER command {} in {} -- need transport:destination", a.text(), kind.parameter);
+                } else {
+                    filterTo = a.text(); // the last one wins
+                    logAction("filter", kind, text, a.text());
+                }
+            }
+            case "REDIRECT" -> {
+                if (a.text().indexOf('@') < 0) {
+                    log.warn("bad REDIRECT target \"{}\" in {} map -- need user@domain", a.text(), kind.parameter);
+                } else {
+                    redirectTo = a.text(); // the last one wins; it ends the checks
+                    logAction("redirect", kind, text, a.text());
+                    checksEnded = true;
+                }
+            }
+            case "BCC" -> {
+                if (a.text().indexOf('@') < 0) {
+                    log.warn("bad BCC address \"{}\" in {} map -- need user@domain", a.text(), kind.parameter);
+                } else {
+                    blindCopies.add(a.text());
+                    logAction("bcc", kind, text, a.text());
+                }
+            }
             default -> {
                 if (a.name().matches("[45]\\d\\d")) {
                     rejected = a.rejectReply();
                     logAction("reject", kind, text, rejected.enhancedStatus() + " " + rejected.text());
-                } else if (a.name().equals("REDIRECT") || a.name().equals("FILTER") || a.name().equals("BCC")) {
-                    log.warn("{}: {}: action {} is not supported yet by Estafeta's cleanup; ignored", writer.id(),
-                            kind.parameter, a.name());
                 } else {
                     log.warn("unknown command in {} map: {}", kind.parameter, a.name());
                 }
@@ -436,7 +518,9 @@ final class CleanupStream implements Cleanup.Stream {
             sb.append(" from ").append(c.hostname()).append('[').append(c.address()).append("];");
             sb.append(" from=<").append(submission.sender()).append('>');
             if (!submission.recipients().isEmpty()) {
-                sb.append(" to=<").append(submission.recipients().get(0).address()).append('>');
+                // Postfix's state->recip: the last recipient cleanup received
+                sb.append(" to=<").append(submission.recipients().get(submission.recipients().size() - 1).address())
+                        .append('>');
             }
             sb.append(" proto=").append(submission.protocol()).append(" helo=<").append(c.helo()).append('>');
         }
@@ -586,11 +670,21 @@ final class CleanupStream implements Cleanup.Stream {
                 writer.abort();
                 return writer.id();
             }
+            org.estafeta.queue.Envelope.Extracted late;
+            try {
+                late = extracted();
+            } catch (IOException e) {
+                // a BCC address could not be rewritten (a table failed): try again later, as for any recipient
+                log.warn("{}: {} -- message not accepted, try again later", writer.id(), e.getMessage());
+                writer.abort();
+                throw new Cleanup.Rejected(new org.estafeta.api.message.Reply(451, "4.3.0",
+                        "Error: queue file write error"));
+            }
             if (filtering != null && !filter()) {
                 writer.abort();
                 return writer.id();
             }
-            writer.commit(target);
+            writer.commit(target, late);
             return writer.id();
         } catch (IOException e) {
             done = true;

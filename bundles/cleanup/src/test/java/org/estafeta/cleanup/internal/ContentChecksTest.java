@@ -29,7 +29,9 @@ import org.estafeta.config.ConfigLoader;
 import org.estafeta.config.ConfigSnapshot;
 import org.estafeta.config.ConfigSource;
 import org.estafeta.queue.FileQueueStore;
+import org.estafeta.queue.Envelope;
 import org.estafeta.queue.QueueName;
+import org.estafeta.queue.QueueStore;
 import org.estafeta.tables.TableService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -255,5 +257,106 @@ class ContentChecksTest {
         IOException e = assertThrows(IOException.class, () -> missing.open(submission()));
         assertTrue(e.getMessage().startsWith("header_checks: open nonexistent"), e.getMessage());
         assertEquals(List.of(), store.list(QueueName.INCOMING));
+    }
+
+    private Envelope envelope(String id) throws IOException {
+        return store.read(QueueName.INCOMING, id).envelope();
+    }
+
+    @Test
+    void redirectFilterAndBccGoToTheExtractedSegment() throws Exception {
+        table("h", "/^Subject: redirect me/ REDIRECT boss@example.com",
+                "/^Subject: filter me/ FILTER scan:[127.0.0.1]:10025",
+                "/^Subject: copy me/ BCC audit@example.com",
+                "/^X-Copy-Too:/ BCC second@example.com",
+                "/^X-Filter-Again:/ FILTER other:[127.0.0.2]:10026");
+        table("b", "/^redirected body/ REJECT too late: the REDIRECT ended the checks",
+                "/^body copy/ BCC audit@example.com");
+        Cleanup c = cleanup("header_checks = test:h\nbody_checks = test:b\n");
+
+        String r = send(c, "Subject: redirect me\r\n\r\nredirected body\r\n");
+        QueueStore.QueuedMessage m = store.read(QueueName.INCOMING, r);
+        assertEquals(new Envelope.Extracted(List.of(new Envelope.Action("redirect", "boss@example.com")), List.of()),
+                m.extracted());
+        assertEquals(List.of("b@example.net"), m.envelope().recipients().stream().map(Envelope.Recipient::address)
+                .toList(), "the original recipients stay in the file; the queue manager delivers to the redirect");
+
+        String f = send(c, "Subject: filter me\r\nX-Filter-Again: 1\r\n\r\nx\r\n");
+        assertEquals(List.of(new Envelope.Action("filter", "other:[127.0.0.2]:10026")),
+                store.read(QueueName.INCOMING, f).extracted().actions(), "the last FILTER wins");
+
+        String b = send(c, "Subject: copy me\r\nX-Copy-Too: 1\r\n\r\nbody copy\r\n");
+        Envelope.Extracted x = store.read(QueueName.INCOMING, b).extracted();
+        assertEquals(List.of(), x.actions());
+        assertEquals(List.of(new Envelope.Recipient("audit@example.com", List.of("NEVER"), Optional.empty(),
+                Envelope.Status.PENDING), new Envelope.Recipient("second@example.com", List.of("NEVER"),
+                        Optional.empty(), Envelope.Status.PENDING)), x.recipients(),
+                "BCC: NOTIFY=NEVER, one recipient per address even when named twice");
+        assertEquals(3, envelope(b).recipients().size());
+
+        String plain = send(c, "Subject: nothing\r\n\r\nx\r\n");
+        assertEquals(Envelope.Extracted.NONE, store.read(QueueName.INCOMING, plain).extracted());
+    }
+
+    @Test
+    void badArgumentsArePostfixsWarningsAndNoAction() throws Exception {
+        table("h", "/^Subject: a/ REDIRECT nobody", "/^Subject: b/ FILTER nocolon", "/^Subject: c/ BCC nobody",
+                "/^Subject: d/ FILTER");
+        Cleanup c = cleanup("header_checks = test:h\n");
+        for (String subject : List.of("a", "b", "c", "d")) {
+            String id = send(c, "Subject: " + subject + "\r\n\r\nx\r\n");
+            assertEquals(Envelope.Extracted.NONE, store.read(QueueName.INCOMING, id).extracted(), subject);
+        }
+    }
+
+    @Test
+    void passEndsTheChecks() throws Exception {
+        table("h", "/^Subject: trusted/ PASS", "/^X-Bad:/ REJECT bad");
+        Cleanup c = cleanup("header_checks = test:h\n");
+        send(c, "Subject: trusted\r\nX-Bad: 1\r\n\r\nx\r\n");
+        assertThrows(Cleanup.Rejected.class, () -> send(c, "X-Bad: 1\r\nSubject: trusted\r\n\r\nx\r\n"));
+    }
+
+    @Test
+    void bccAddressesAreRewrittenAsRecipientsUnlessNoAddressMappings() throws Exception {
+        table("h", "/^Subject: copy/ BCC audit@example.com");
+        table("virtual", "/^audit@example\\.com$/ auditors@example.net");
+        Cleanup c = cleanup("header_checks = test:h\nvirtual_alias_maps = test:virtual\n");
+        String id = send(c, "Subject: copy\r\n\r\nx\r\n");
+        assertEquals(List.of("auditors@example.net"), store.read(QueueName.INCOMING, id).extracted().recipients()
+                .stream().map(Envelope.Recipient::address).toList());
+
+        Cleanup.Stream s = c.open(submission(), service("receive_override_options = no_address_mappings\n"
+                + "header_checks = test:h\nvirtual_alias_maps = test:virtual\n"));
+        byte[] b = "Subject: copy\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII);
+        s.write(b, 0, b.length);
+        String raw = s.commit();
+        assertEquals(List.of("audit@example.com"), store.read(QueueName.INCOMING, raw).extracted().recipients()
+                .stream().map(Envelope.Recipient::address).toList());
+    }
+
+    /** A service's own snapshot (as ConfigSnapshot.forService gives one with its -o overrides). */
+    private ConfigSnapshot service(String mainCf) throws Exception {
+        Path conf = Files.createDirectories(tmp.resolve("service-etc"));
+        Files.writeString(conf.resolve("main.cf"), "myhostname = mx.example.com\n" + mainCf);
+        return ConfigLoader.load(conf, tmp.resolve("var"));
+    }
+
+    @Test
+    void noHeaderBodyChecksOfTheReceivingServiceSkipsTheChecks() throws Exception {
+        table("h", "/^Subject: bad/ REJECT bad", "/^Subject: bad/ REDIRECT boss@example.com");
+        Cleanup c = cleanup("header_checks = test:h\n");
+        assertThrows(Cleanup.Rejected.class, () -> send(c, "Subject: bad\r\n\r\nx\r\n"));
+        Cleanup.Stream s = c.open(submission(), service(
+                "receive_override_options = no_unknown_recipient_checks,no_header_body_checks\n"
+                        + "header_checks = test:h\n"));
+        byte[] b = "Subject: bad\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII);
+        s.write(b, 0, b.length);
+        String id = s.commit();
+        assertTrue(queued(QueueName.INCOMING, id).contains("Subject: bad"));
+
+        IOException e = assertThrows(IOException.class,
+                () -> c.open(submission(), service("receive_override_options = no_such_thing\n")));
+        assertEquals("unknown receive_override_options value \"no_such_thing\" in \"no_such_thing\"", e.getMessage());
     }
 }

@@ -66,11 +66,8 @@ final class Pickup {
                     PosixFilePermission.OWNER_EXECUTE));
             Files.setPosixFilePermissions(maildrop, perms);
         }
-        String overrides = config.get("receive_override_options").orElse("").strip();
-        if (overrides.contains("no_header_body_checks")) {
-            log.warn("receive_override_options = no_header_body_checks is not supported for pickup yet; "
-                    + "header and body checks still apply to local mail");
-        }
+        // receive_override_options (no_header_body_checks, no_address_mappings, no_milters) reach cleanup with this
+        // service's snapshot (Cleanup.open(Submission, ConfigSnapshot)).
         long limit = config.get("message_size_limit").map(v -> Long.parseLong(v.strip())).orElse(10_240_000L);
         server = new SubmitServer(Maildrop.socket(store.directory()), store, limit, this::wake, log);
         server.start();

@@ -365,21 +365,31 @@ final class QueueManager implements DaemonInstance {
             Optional<String> redirect = action(env, "redirect");
             Optional<Function<String, Resolution>> filter = action(env, "filter").map(this::filterRoute);
             List<Resolution> resolved = new ArrayList<>();
+            boolean redirected = false;
             for (int i = 0; i < env.recipients().size(); i++) {
                 Envelope.Recipient r = env.recipients().get(i);
                 resolved.add(null);
                 if (r.status() != Envelope.Status.PENDING) {
                     continue;
                 }
+                if (redirect.isPresent() && redirected) {
+                    // REDIRECT: one delivery to the redirect address stands for all recipients (Postfix's qmgr
+                    // delivers the first one only); the file goes once that delivery is done
+                    continue;
+                }
                 Optional<RecipientResult> early = Optional.empty();
                 Resolution res = null;
                 try {
-                    if (filter.isPresent()) {
+                    if (redirect.isPresent()) {
+                        // REDIRECT (access or header/body checks) overrides all else, FILTER included
+                        redirected = true;
+                        res = resolver.resolve(config, env.sender(), redirect.get());
+                    } else if (filter.isPresent()) {
                         res = filter.get().apply(r.address());
                     } else {
                         // relocated_maps is the resolver's (as in Postfix's trivial-rewrite): error:5.1.6 User has
-                        // moved; an access REDIRECT sends every recipient's copy to the one address instead
-                        res = resolver.resolve(config, env.sender(), redirect.orElse(r.address()));
+                        // moved
+                        res = resolver.resolve(config, env.sender(), r.address());
                     }
                 } catch (ResolutionException e) {
                     early = Optional.of(RecipientResult.deferred(r.address(),
@@ -418,22 +428,40 @@ final class QueueManager implements DaemonInstance {
         }
     }
 
-    /** The value of the first access(5) action of this name recorded in the envelope. */
+    /**
+     * The value of the last action of this name in the queue file: the envelope's (access(5), content_filter), then
+     * the extracted segment's (header/body checks), so that, as with Postfix's FILTER and REDIRECT records, the last
+     * one wins.
+     */
     private static Optional<String> action(Envelope env, String name) {
-        return env.actions().stream().filter(a -> a.name().equals(name)).map(Envelope.Action::value).findFirst();
+        Optional<String> last = Optional.empty();
+        for (Envelope.Action a : env.actions()) {
+            if (a.name().equals(name)) {
+                last = Optional.of(a.value());
+            }
+        }
+        return last;
     }
 
     /**
      * FILTER {@code transport:destination} (an access or header table action, or content_filter): every recipient
-     * goes to that transport and destination unchanged; without a destination, to {@code $myhostname}, as Postfix's
-     * qmgr does.
+     * goes to that transport and destination unchanged; without a destination, as Postfix's qmgr: to
+     * {@code default_filter_nexthop} when set, else to the recipient's domain, else to {@code $myhostname}.
      */
     private Function<String, Resolution> filterRoute(String value) {
         int colon = value.indexOf(':');
         String transport = colon < 0 ? value : value.substring(0, colon);
         String nexthop = colon < 0 ? "" : value.substring(colon + 1);
-        String hop = nexthop.isEmpty() ? config.value("myhostname") : nexthop;
-        return rcpt -> new Resolution(Resolution.AddressClass.DEFAULT, transport, hop, rcpt);
+        String fallback = config.get("default_filter_nexthop").map(String::strip).orElse("");
+        return rcpt -> {
+            String hop = nexthop;
+            if (hop.isEmpty()) {
+                int at = rcpt.lastIndexOf('@');
+                hop = !fallback.isEmpty() ? fallback
+                        : at >= 0 && at < rcpt.length() - 1 ? rcpt.substring(at + 1) : config.value("myhostname");
+            }
+            return new Resolution(Resolution.AddressClass.DEFAULT, transport, hop, rcpt);
+        };
     }
 
     private void corrupt(String id, Exception e) {

@@ -132,6 +132,11 @@ class QueueManagerTest {
 
     private String queue(String sender, List<String> rcpts, Map<String, List<String>> notify,
             List<Envelope.Action> actions) throws IOException {
+        return queue(sender, rcpts, notify, actions, Envelope.Extracted.NONE);
+    }
+
+    private String queue(String sender, List<String> rcpts, Map<String, List<String>> notify,
+            List<Envelope.Action> actions, Envelope.Extracted extracted) throws IOException {
         store = store == null ? new FileQueueStore(dir) : store;
         List<Envelope.Recipient> r = new ArrayList<>();
         for (String a : rcpts) {
@@ -143,7 +148,7 @@ class QueueManagerTest {
         QueueStore.Writer w = store.create(env);
         byte[] content = "Subject: test\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
         w.write(content, 0, content.length);
-        w.commit(QueueName.INCOMING);
+        w.commit(QueueName.INCOMING, extracted);
         return w.id();
     }
 
@@ -484,9 +489,38 @@ class QueueManagerTest {
             seen.put(String.join(",", r.recipients()), r.service() + " " + r.nexthop());
         }
         assertEquals(Map.of("a@ok.example,b@other.example", "relay [127.0.0.1]:10025",
-                "c@ok.example", "smtp gw.example",
+                "c@ok.example", "smtp ok.example",
                 "trap@quarantine.example", "smtp quarantine.example"), seen,
                 "FILTER: one batch to the filter, recipients unchanged; REDIRECT: one copy to the new address");
+    }
+
+    @Test
+    void extractedRecordsOfHeaderChecksOverrideAndAddRecipients() throws Exception {
+        Scripted smtp = new Scripted(QueueManagerTest::ok);
+        transports.put("smtp", smtp);
+        start(config("myhostname", "gw.example"));
+        Envelope.Recipient bcc = new Envelope.Recipient("audit@ok.example", List.of("NEVER"), Optional.empty(),
+                Envelope.Status.PENDING);
+        // content_filter in the envelope, a header FILTER after the content: the last one wins
+        queue("s@example.org", List.of("a@ok.example"), Map.of(),
+                List.of(new Envelope.Action("filter", "smtp:[127.0.0.1]:10025")),
+                new Envelope.Extracted(List.of(new Envelope.Action("filter", "relay:[127.0.0.2]:10026")), List.of()));
+        // a header REDIRECT overrides the FILTER and all recipients, BCC recipients included: one delivery
+        queue("s@example.org", List.of("b@ok.example", "c@other.example"), Map.of(),
+                List.of(new Envelope.Action("filter", "relay:[127.0.0.1]:10025")),
+                new Envelope.Extracted(List.of(new Envelope.Action("redirect", "boss@other.example")), List.of(bcc)));
+        // a BCC recipient is delivered as any other, with NOTIFY=NEVER
+        queue("s@example.org", List.of("d@ok.example"), Map.of(), List.of(),
+                new Envelope.Extracted(List.of(), List.of(bcc)));
+        await("all delivered", () -> queueEmpty() && smtp.requests.size() == 3);
+        Map<String, String> seen = new java.util.TreeMap<>();
+        for (DeliveryRequest r : smtp.requests) {
+            seen.put(String.join(",", r.recipients()), r.service() + " " + r.nexthop() + " "
+                    + r.recipientParameters());
+        }
+        assertEquals(Map.of("a@ok.example", "relay [127.0.0.2]:10026 {}",
+                "boss@other.example", "smtp other.example {}",
+                "d@ok.example,audit@ok.example", "smtp ok.example {audit@ok.example={NOTIFY=NEVER}}"), seen);
     }
 
     @Test
