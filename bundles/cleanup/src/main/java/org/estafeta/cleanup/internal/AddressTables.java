@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 import org.estafeta.api.table.LookupResult;
 import org.estafeta.api.table.LookupTable;
@@ -26,7 +25,6 @@ import org.estafeta.tables.TableService;
  * (unquoted) form.
  */
 final class AddressTables implements AutoCloseable {
-    private static final Set<String> PATTERN_TYPES = Set.of("regexp", "pcre", "cidr", "posix-regexp", "sqlite-regexp");
 
     private final TableService service;
     private final AddressRewriter.Settings settings;
@@ -143,8 +141,8 @@ final class AddressTables implements AutoCloseable {
     }
 
     private String lookupIn(String parameter, String spec, String key, boolean partial) throws IOException {
-        int colon = spec.indexOf(':');
-        boolean pattern = colon > 0 && PATTERN_TYPES.contains(spec.substring(0, colon).toLowerCase(Locale.ROOT));
+        // Postfix's pattern tables (regexp, pcre, cidr, socketmap ...; proxy: and composites included)
+        boolean pattern = org.estafeta.tables.TableNames.isPattern(spec);
         if (partial && pattern) {
             return null;
         }

@@ -97,7 +97,7 @@ public final class CleanupService implements Cleanup {
     }
 
     void removeFilter(ContentFilter filter, ServiceReference<ContentFilter> ref) {
-        filters.remove(filter);
+        filters.remove(((Number) ref.getProperty(Constants.SERVICE_ID)).longValue());
     }
 
     /** For tests: a filter registered under {@code name} by {@code origin} ({@code symbolic-name version}). */

@@ -162,8 +162,14 @@ final class FilterChain {
     static byte[] lines(List<Header> headers) {
         StringBuilder sb = new StringBuilder();
         for (Header h : headers) {
-            String value = h.value().replace('\r', ' ').replace('\n', ' ');
-            sb.append(fold(h.name() + ": " + value)).append("\r\n");
+            // a fold the filter made (a line end followed by a space or tab) is kept as CRLF + that white space;
+            // any other CR or LF becomes a space, so a value can never end the header section or inject lines
+            String value = h.value().replace('\0', ' ').replaceAll("\r?\n(?=[ \t])", "\0").replace('\r', ' ')
+                    .replace('\n', ' ');
+            String[] physical = (h.name() + ": " + value).split("\0");
+            for (int i = 0; i < physical.length; i++) {
+                sb.append(i == 0 ? fold(physical[i]) : physical[i]).append("\r\n");
+            }
         }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }

@@ -35,9 +35,12 @@ final class FilterRegistry {
         entries.add(e);
     }
 
-    /** Removes the registration of this service object (unbind). */
-    void remove(ContentFilter filter) {
-        entries.removeIf(e -> e.filter() == filter);
+    /**
+     * Removes one registration (unbind), by its service id: one object registered under two names keeps its other
+     * registration.
+     */
+    void remove(long serviceId) {
+        entries.removeIf(e -> e.serviceId() == serviceId);
     }
 
     /** The filter registered under {@code name}, or empty when no installed bundle provides it. */

@@ -105,7 +105,7 @@ abstract class MilterContentFilter implements ContentFilter {
                 if (result.verdict().isFinal()) {
                     return verdict(result.verdict(), myhostname);
                 }
-                return accept(result.actions(), context);
+                return accept(result.actions(), content, context);
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(parameter + ": reading the message: " + e.getMessage(), e);
@@ -154,11 +154,17 @@ abstract class MilterContentFilter implements ContentFilter {
         return v.isFinal() ? verdict(v, myhostname) : null;
     }
 
-    private static FilterVerdict accept(List<MilterAction> actions, PluginContext context) {
+    private static FilterVerdict accept(List<MilterAction> actions, MessageContent content, PluginContext context) {
         List<Header> add = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (MilterAction a : actions) {
-            if (a instanceof MilterAction.InsertHeader i) {
+            if (a instanceof MilterAction.ChangeHeader c && !c.value().isEmpty() && content.header(c.name()) == null) {
+                // Postfix's cleanup_upd_header(): changing a header the message does not have adds it (rspamd's
+                // milter proxy asks for X-Spam this way)
+                add.add(new Header(c.name(), c.value().replace("\n", "\r\n").replaceAll("^ ", "")));
+            } else if (a instanceof MilterAction.DeleteHeader d && content.header(d.name()) == null) {
+                continue; // nothing to delete
+            } else if (a instanceof MilterAction.InsertHeader i) {
                 add.add(new Header(i.name(), i.value().replace("\n", "\r\n").replaceAll("^ ", "")));
             } else if (a instanceof MilterAction.AddHeader h) {
                 add.add(new Header(h.name(), h.value().replace("\n", "\r\n").replaceAll("^ ", "")));
