@@ -9,12 +9,33 @@ import org.estafeta.api.message.Reply;
  * What a content filter decided about one message. A value, not a callback: the gateway acts on it.
  */
 public sealed interface FilterVerdict
-        permits FilterVerdict.Accept, FilterVerdict.Reject, FilterVerdict.Defer, FilterVerdict.Discard, FilterVerdict.Hold {
+        permits FilterVerdict.Accept, FilterVerdict.Modify, FilterVerdict.Reject, FilterVerdict.Defer,
+        FilterVerdict.Discard, FilterVerdict.Hold {
 
     /** Pass the message on, adding these headers at the top (for example {@code X-Spam-Status}). */
     record Accept(List<Header> addHeaders) implements FilterVerdict {
         public Accept {
             addHeaders = List.copyOf(addHeaders);
+        }
+    }
+
+    /**
+     * Pass the message on with changes, as a milter's modification requests: {@code addHeaders} on top (as
+     * {@link Accept}), then {@code edits} to the headers as the client sent them, {@code addRecipients} added to the
+     * envelope (as they are: no address rewriting, default DSN), and the body replaced by {@code body}, a file the
+     * filter wrote (CRLF line ends, no dot-stuffing) and hands over: the gateway reads it before the message is
+     * queued and then deletes it. Later filters in the chain see the message without these edits and without the
+     * new body (they do see the added headers), as later milters do in Estafeta.
+     *
+     * @since 1.1
+     */
+    record Modify(List<Header> addHeaders, List<HeaderEdit> edits, List<String> addRecipients,
+            java.util.Optional<java.nio.file.Path> body) implements FilterVerdict {
+        public Modify {
+            addHeaders = List.copyOf(addHeaders);
+            edits = List.copyOf(edits);
+            addRecipients = List.copyOf(addRecipients);
+            Objects.requireNonNull(body, "body");
         }
     }
 

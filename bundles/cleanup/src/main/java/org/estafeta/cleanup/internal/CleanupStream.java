@@ -684,6 +684,15 @@ final class CleanupStream implements Cleanup.Stream {
                 writer.abort();
                 return writer.id();
             }
+            if (!filterRecipients.isEmpty()) {
+                // recipients a filter added: delivered as received (no rewriting), default DSN
+                List<org.estafeta.queue.Envelope.Recipient> all = new ArrayList<>(late.recipients());
+                for (String r : filterRecipients) {
+                    all.add(new org.estafeta.queue.Envelope.Recipient(r, List.of(), java.util.Optional.empty(),
+                            org.estafeta.queue.Envelope.Status.PENDING));
+                }
+                late = new org.estafeta.queue.Envelope.Extracted(late.actions(), all);
+            }
             writer.commit(target, late);
             return writer.id();
         } catch (IOException e) {
@@ -734,9 +743,27 @@ final class CleanupStream implements Cleanup.Stream {
         }
         byte[] lines = FilterChain.lines(pass.headers());
         writer.write(lines, 0, lines.length);
-        spool.copyTo(writer);
+        filterRecipients = pass.recipients();
+        if (!pass.rewritesContent()) {
+            spool.copyTo(writer);
+            return true;
+        }
+        try {
+            ContentEdits.copy(spool.file(), pass.edits(), pass.body(), writer::write, settings.headerSizeLimit());
+        } finally {
+            pass.body().ifPresent(p -> {
+                try {
+                    java.nio.file.Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // the filter's temporary file
+                }
+            });
+        }
         return true;
     }
+
+    /** Recipients the content filters added (extracted records at commit). */
+    private List<String> filterRecipients = List.of();
 
     @Override
     public void abort() {

@@ -36,8 +36,20 @@ final class FilterChain {
 
     /** How the chain ended. */
     sealed interface Outcome {
-        /** Queue the message, with these headers on top (first line first), on hold when {@code hold}. */
-        record Pass(List<Header> headers, boolean hold) implements Outcome {
+        /**
+         * Queue the message, with these headers on top (first line first), on hold when {@code hold}; with the
+         * filters' header {@code edits}, {@code recipients} added, and the body replaced by {@code body} (a file the
+         * chain now owns: the caller deletes it).
+         */
+        record Pass(List<Header> headers, boolean hold, List<org.estafeta.api.filter.HeaderEdit> edits,
+                List<String> recipients, java.util.Optional<java.nio.file.Path> body) implements Outcome {
+            Pass(List<Header> headers, boolean hold) {
+                this(headers, hold, List.of(), List.of(), java.util.Optional.empty());
+            }
+
+            boolean rewritesContent() {
+                return !edits.isEmpty() || body.isPresent();
+            }
         }
 
         /** Refuse it with this reply (a filter's Reject or Defer, or {@link #TEMPFAIL}); nothing is queued. */
@@ -73,6 +85,36 @@ final class FilterChain {
      */
     Outcome run(Envelope envelope, Function<byte[], MessageContent> content, PluginContext context, ActionLog log) {
         List<Header> added = new ArrayList<>();
+        List<org.estafeta.api.filter.HeaderEdit> edits = new ArrayList<>();
+        List<String> recipients = new ArrayList<>();
+        java.nio.file.Path[] body = new java.nio.file.Path[1];
+        Outcome outcome = null;
+        try {
+            outcome = runFilters(envelope, content, context, log, added, edits, recipients, body);
+            if (outcome == null) {
+                outcome = new Outcome.Pass(List.copyOf(added), false, List.copyOf(edits), List.copyOf(recipients),
+                        java.util.Optional.ofNullable(body[0]));
+            }
+            return outcome;
+        } finally {
+            if (!(outcome instanceof Outcome.Pass) && body[0] != null) {
+                deleteQuietly(body[0]);
+            }
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path p) {
+        try {
+            java.nio.file.Files.deleteIfExists(p);
+        } catch (java.io.IOException ignored) {
+            // a filter's temporary file: its own directory's clean-up
+        }
+    }
+
+    /** The filters in order; null when all passed (the accumulated changes are in the lists), else how it ended. */
+    private Outcome runFilters(Envelope envelope, Function<byte[], MessageContent> content, PluginContext context,
+            ActionLog log, List<Header> added, List<org.estafeta.api.filter.HeaderEdit> edits, List<String> recipients,
+            java.nio.file.Path[] body) {
         boolean hold = false;
         for (String name : settings.names()) {
             var entry = registry.find(name);
@@ -94,7 +136,32 @@ final class FilterChain {
                 log.warn(subject + ": " + f.getMessage() + " -- message not accepted, try again later");
                 return new Outcome.Refuse(TEMPFAIL);
             }
-            if (verdict instanceof FilterVerdict.Accept a) {
+            if (verdict instanceof FilterVerdict.Modify mod) {
+                added.addAll(0, mod.addHeaders());
+                edits.addAll(mod.edits());
+                recipients.addAll(mod.addRecipients());
+                if (mod.body().isPresent()) {
+                    if (body[0] != null) {
+                        deleteQuietly(body[0]); // a later filter's body replaces an earlier one's
+                    }
+                    body[0] = mod.body().get();
+                }
+                List<String> what = new ArrayList<>();
+                if (!mod.addHeaders().isEmpty()) {
+                    what.add("added " + String.join(", ", mod.addHeaders().stream().map(Header::name).toList()));
+                }
+                if (!mod.edits().isEmpty()) {
+                    what.add("edited " + String.join(", ", mod.edits().stream()
+                            .map(e -> (e.value().isPresent() ? "" : "-") + e.name() + "[" + e.index() + "]").toList()));
+                }
+                if (!mod.addRecipients().isEmpty()) {
+                    what.add("added recipients " + String.join(", ", mod.addRecipients()));
+                }
+                if (mod.body().isPresent()) {
+                    what.add("replaced the body");
+                }
+                log.action("accept", subject, what.isEmpty() ? "no changes" : String.join("; ", what));
+            } else if (verdict instanceof FilterVerdict.Accept a) {
                 added.addAll(0, a.addHeaders());
                 log.action("accept", subject, a.addHeaders().isEmpty() ? "no headers added"
                         : "added " + String.join(", ", a.addHeaders().stream().map(Header::name).toList()));
@@ -113,7 +180,11 @@ final class FilterChain {
                 hold = true;
             }
         }
-        return new Outcome.Pass(List.copyOf(added), hold);
+        if (hold) {
+            return new Outcome.Pass(List.copyOf(added), true, List.copyOf(edits), List.copyOf(recipients),
+                    java.util.Optional.ofNullable(body[0]));
+        }
+        return null;
     }
 
     /** A filter gave no verdict: the why, for the log. */

@@ -183,6 +183,49 @@ class ContentFiltersTest {
     }
 
     @Test
+    void modifyEditsHeadersAddsRecipientsAndReplacesTheBody() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = edit, late\n", null);
+        Path newBody = tmp.resolve("new-body");
+        Files.writeString(newBody, "the cleaned body\r\n");
+        c.registerFilter("edit", (e, content, ctx) -> new FilterVerdict.Modify(
+                List.of(new Header("X-Scanned", "yes")),
+                List.of(new org.estafeta.api.filter.HeaderEdit("Subject", 1, Optional.of("[tagged] hello")),
+                        new org.estafeta.api.filter.HeaderEdit("From", 1, Optional.empty()),
+                        new org.estafeta.api.filter.HeaderEdit("X-Spam", 1, Optional.of("Yes"))),
+                List.of("archive@example.net"), Optional.of(newBody)), "org.example.edit 1.0.0");
+        List<String> seenByLate = new CopyOnWriteArrayList<>();
+        c.registerFilter("late", (e, content, ctx) -> {
+            seenByLate.add(content.header("Subject"));
+            return FilterVerdict.accept();
+        }, "org.example.late 1.0.0");
+        String id = send(c, MESSAGE);
+
+        String text = stored(QueueName.INCOMING, id);
+        assertTrue(text.contains("X-Scanned: yes\r\n"), text);
+        assertTrue(text.contains("Subject: [tagged] hello\r\n") && !text.contains("  folded"), text);
+        assertTrue(!text.contains("From: a@example.org"), text);
+        assertTrue(text.endsWith("X-Spam: Yes\r\n\r\nthe cleaned body\r\n"), text);
+        assertEquals(List.of("hello  folded"), seenByLate, "later filters see the message before the edits");
+        assertFalse(Files.exists(newBody), "the replacement body file is the gateway's to delete");
+        var extracted = store.read(QueueName.INCOMING, id).extracted();
+        assertEquals(List.of("archive@example.net"), extracted.recipients().stream().map(r -> r.address()).toList());
+    }
+
+    @Test
+    void aRefusalAfterAModifyDeletesTheReplacementBody() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = edit, av\n", null);
+        Path newBody = tmp.resolve("new-body");
+        Files.writeString(newBody, "x\r\n");
+        c.registerFilter("edit", (e, content, ctx) -> new FilterVerdict.Modify(List.of(), List.of(), List.of(),
+                Optional.of(newBody)), "org.example.edit 1.0.0");
+        c.registerFilter("av", (e, content, ctx) -> new FilterVerdict.Reject(Reply.reject(554, "5.7.1", "no")),
+                "org.example.av 1.0.0");
+        assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        assertFalse(Files.exists(newBody));
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
     void rejectAndDeferReachTheClientAndNothingIsQueued() throws Exception {
         CleanupService c = cleanup("estafeta_content_filters = av\n", null);
         Reply[] next = {Reply.reject(554, "5.7.1", "Virus found: Eicar-Signature")};

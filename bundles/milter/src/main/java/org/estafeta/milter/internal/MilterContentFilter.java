@@ -9,6 +9,7 @@ import java.util.Map;
 
 import org.estafeta.api.filter.ContentFilter;
 import org.estafeta.api.filter.FilterVerdict;
+import org.estafeta.api.filter.HeaderEdit;
 import org.estafeta.api.message.ClientInfo;
 import org.estafeta.api.message.Envelope;
 import org.estafeta.api.message.Header;
@@ -31,8 +32,9 @@ import org.estafeta.milter.Milters;
  *
  * <p>What this means against Postfix (docs/milter.md): a milter's refusal at CONNECT, HELO, MAIL or RCPT reaches
  * the client at the end of DATA instead of at that command; header additions and insertions are applied (they
- * go on top of the message, where DKIM-Signature belongs); header changes and deletions, recipient and sender
- * changes and body replacement are logged as not applied. Failures follow {@code milter_default_action}, which the
+ * go on top of the message, where DKIM-Signature belongs); header changes and deletions, added recipients and a
+ * replaced body are applied through {@link FilterVerdict.Modify}; sender changes and recipient deletions are
+ * logged as not applied. Failures follow {@code milter_default_action}, which the
  * milter client applies; an unusable parameter is a temporary failure.
  */
 abstract class MilterContentFilter implements ContentFilter {
@@ -154,20 +156,41 @@ abstract class MilterContentFilter implements ContentFilter {
         return v.isFinal() ? verdict(v, myhostname) : null;
     }
 
-    private static FilterVerdict accept(List<MilterAction> actions, MessageContent content, PluginContext context) {
+    /**
+     * The milters' modification requests as a {@link FilterVerdict.Modify}: added and inserted headers on top,
+     * change and delete requests as header edits (a change of an absent header appends it, as Postfix), added
+     * recipients, a replaced body copied to a file the gateway takes over. Sender changes and recipient deletions
+     * are logged as not applied.
+     */
+    private static FilterVerdict accept(List<MilterAction> actions, MessageContent content, PluginContext context)
+            throws IOException {
         List<Header> add = new ArrayList<>();
+        List<HeaderEdit> edits = new ArrayList<>();
+        List<String> recipients = new ArrayList<>();
+        java.nio.file.Path body = null;
         List<String> skipped = new ArrayList<>();
         for (MilterAction a : actions) {
-            if (a instanceof MilterAction.ChangeHeader c && !c.value().isEmpty() && content.header(c.name()) == null) {
-                // Postfix's cleanup_upd_header(): changing a header the message does not have adds it (rspamd's
-                // milter proxy asks for X-Spam this way)
-                add.add(new Header(c.name(), c.value().replace("\n", "\r\n").replaceAll("^ ", "")));
-            } else if (a instanceof MilterAction.DeleteHeader d && content.header(d.name()) == null) {
-                continue; // nothing to delete
-            } else if (a instanceof MilterAction.InsertHeader i) {
-                add.add(new Header(i.name(), i.value().replace("\n", "\r\n").replaceAll("^ ", "")));
+            if (a instanceof MilterAction.InsertHeader i) {
+                add.add(new Header(i.name(), value(i.value())));
             } else if (a instanceof MilterAction.AddHeader h) {
-                add.add(new Header(h.name(), h.value().replace("\n", "\r\n").replaceAll("^ ", "")));
+                add.add(new Header(h.name(), value(h.value())));
+            } else if (a instanceof MilterAction.ChangeHeader c) {
+                String v = value(c.value());
+                edits.add(new HeaderEdit(c.name(), Math.max(1, c.index()),
+                        v.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(v)));
+            } else if (a instanceof MilterAction.DeleteHeader d) {
+                edits.add(new HeaderEdit(d.name(), Math.max(1, d.index()), java.util.Optional.empty()));
+            } else if (a instanceof MilterAction.AddRecipient r) {
+                String addr = r.recipient().strip();
+                if (addr.startsWith("<") && addr.endsWith(">")) {
+                    addr = addr.substring(1, addr.length() - 1);
+                }
+                recipients.add(addr);
+            } else if (a instanceof MilterAction.ReplaceBody rb) {
+                if (body != null) {
+                    java.nio.file.Files.deleteIfExists(body);
+                }
+                body = copyBody(rb, context);
             } else {
                 skipped.add(a.getClass().getSimpleName());
             }
@@ -175,7 +198,30 @@ abstract class MilterContentFilter implements ContentFilter {
         if (!skipped.isEmpty()) {
             context.logger().log(System.Logger.Level.WARNING, "milter actions not applied (docs/milter.md): " + skipped);
         }
-        return new FilterVerdict.Accept(add);
+        if (edits.isEmpty() && recipients.isEmpty() && body == null) {
+            return new FilterVerdict.Accept(add);
+        }
+        return new FilterVerdict.Modify(add, edits, recipients, java.util.Optional.ofNullable(body));
+    }
+
+    /** A milter's header value: LF folds become CRLF folds, the leading space after the colon goes. */
+    private static String value(String v) {
+        return v.replace("\r\n", "\n").replace("\n", "\r\n").replaceAll("^ ", "");
+    }
+
+    /** The replacement body in a file of its own (under the queue's tmp/ when there is one), for the gateway. */
+    private static java.nio.file.Path copyBody(MilterAction.ReplaceBody rb, PluginContext context) throws IOException {
+        java.nio.file.Path dir = context.parameter("queue_directory").map(q -> java.nio.file.Path.of(q, "tmp"))
+                .filter(java.nio.file.Files::isDirectory)
+                .orElse(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
+        java.nio.file.Path file = java.nio.file.Files.createTempFile(dir, "milter-body", ".tmp");
+        try (InputStream in = rb.body().open()) {
+            java.nio.file.Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            java.nio.file.Files.deleteIfExists(file);
+            throw e;
+        }
+        return file;
     }
 
     /** A final milter decision as the filter chain's verdict. */
