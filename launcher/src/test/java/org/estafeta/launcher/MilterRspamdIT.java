@@ -141,8 +141,8 @@ class MilterRspamdIT {
         try (Stream<Path> s = Files.walk(gw.queueDirectory())) {
             return s.filter(Files::isRegularFile).map(p -> gw.queueDirectory().relativize(p).toString())
                     .noneMatch(p -> p.matches("(incoming|active|deferred|hold|tmp)/.*"));
-        } catch (IOException e) {
-            return false;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false; // a file moved while walking: not settled yet
         }
     }
 

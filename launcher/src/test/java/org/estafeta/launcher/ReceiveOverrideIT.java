@@ -72,11 +72,14 @@ class ReceiveOverrideIT {
                         "no_header_body_checks: the reinjected message passed the REJECT rule");
                 assertTrue(sink.messageFor("alias@one.example").contains("Subject: not mapped"),
                         "no_address_mappings: the alias was left alone");
-                String log = ItSupport.maillog(gw);
-                assertTrue(log.contains(reinjected + ": to=<x@one.example>, relay=127.0.0.1[127.0.0.1]:" + SINK_PORT),
-                        log);
-                assertTrue(log.contains(aliased + ": to=<real@two.example>"), log);
-                assertTrue(log.contains(unmapped + ": to=<alias@one.example>, relay=127.0.0.1"), log);
+                // the sink has the messages before the smtp client logs their status lines: wait for those
+                Gateway g = gw;
+                assertTrue(ItSupport.waitFor(() -> {
+                    String log = ItSupport.maillog(g);
+                    return log.contains(reinjected + ": to=<x@one.example>, relay=127.0.0.1[127.0.0.1]:" + SINK_PORT)
+                            && log.contains(aliased + ": to=<real@two.example>")
+                            && log.contains(unmapped + ": to=<alias@one.example>, relay=127.0.0.1");
+                }, 30), ItSupport.maillog(gw));
             } finally {
                 gw.stop();
             }
