@@ -203,51 +203,16 @@ public final class TableRegistry implements TableService {
         if (Composites.isComposite(spec.type())) {
             return Composites.open(spec.type(), spec.name(), this::open);
         }
-        String key = spec.toString();
-        SharedTable shared;
-        SharedTable replaced = null;
-        synchronized (lock) {
-            List<Registration> regs = factories.get(spec.type());
-            if (regs == null || regs.isEmpty()) {
-                throw new UnsupportedTableTypeException(spec.type());
-            }
-            LookupTableFactory best = regs.get(0).factory();
-            shared = cache.get(key);
-            if (shared == null || shared.factory != best) {
-                replaced = shared;
-                if (replaced != null) {
-                    replaced.gone = true; // a better (or newer) factory took over: its handles move on
-                }
-                ConfigSource source = config;
-                shared = new SharedTable(spec, best, new org.estafeta.config.SnapshotPluginContext(source == null ? null : source.current(), LOGGER));
-                cache.put(key, shared);
-            }
-            shared.acquire();
-        }
-        if (replaced != null) {
-            replaced.retire();
-        }
-        try {
-            shared.ensureOpen();
-        } catch (TableOpenException | RuntimeException e) {
-            shared.release();
-            synchronized (lock) {
-                cache.remove(key, shared);
-            }
-            if (e instanceof TableOpenException) {
-                throw (TableOpenException) e;
-            }
-            log.error("{}: the table plugin failed while opening: {}", key, e.toString(), e);
-            throw new TableOpenException(key + ": cannot open: " + e, e);
-        }
-        return new Handle(this, shared);
+        return new Handle(this, acquire(spec));
     }
 
     /**
-     * A fresh shared table for a handle whose table's factory went away or was superseded: the same spec, opened
-     * through the factory registered now.
+     * The shared table of {@code spec} from the factory registered now, opened and acquired for one more handle:
+     * the cached one, or a new one when there is none or a better (or newer) factory took over — the old one is
+     * marked gone, so that its handles move on, and retired. Used by {@link #open} and by a {@link Handle} whose
+     * factory went away.
      */
-    private SharedTable reopen(TableSpec spec) throws TableOpenException {
+    private SharedTable acquire(TableSpec spec) throws TableOpenException {
         String key = spec.toString();
         SharedTable shared;
         SharedTable replaced = null;
@@ -279,7 +244,11 @@ public final class TableRegistry implements TableService {
             synchronized (lock) {
                 cache.remove(key, shared);
             }
-            throw e instanceof TableOpenException t ? t : new TableOpenException(key + ": cannot open: " + e, e);
+            if (e instanceof TableOpenException t) {
+                throw t;
+            }
+            log.error("{}: the table plugin failed while opening: {}", key, e.toString(), e);
+            throw new TableOpenException(key + ": cannot open: " + e, e);
         }
         return shared;
     }
@@ -463,7 +432,7 @@ public final class TableRegistry implements TableService {
                 }
                 if (shared.gone) {
                     try {
-                        SharedTable fresh = registry.reopen(shared.spec);
+                        SharedTable fresh = registry.acquire(shared.spec);
                         SharedTable old = shared;
                         shared = fresh;
                         table = fresh.table();
