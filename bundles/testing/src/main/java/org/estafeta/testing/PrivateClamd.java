@@ -131,16 +131,7 @@ public final class PrivateClamd implements AutoCloseable {
         if (process == null) {
             return;
         }
-        ProcessHandle h = process.toHandle();
-        h.destroy();
-        try {
-            h.onExit().get(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            h.destroyForcibly();
-        } catch (Exception e) {
-            h.destroyForcibly();
-        }
+        PeerProcesses.stop(process, 20);
         process = null;
     }
 

@@ -1,8 +1,6 @@
 package org.estafeta.testing;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -42,7 +40,7 @@ public final class PrivateMariadb implements AutoCloseable {
             Peers.missing("a private MariaDB needs root (mariadbd --user=mysql)");
         }
         Path dir = Files.createTempDirectory("estafeta-mariadb");
-        PrivateMariadb db = new PrivateMariadb(dir, freePort());
+        PrivateMariadb db = new PrivateMariadb(dir, PeerProcesses.freePort());
         try {
             ProcessRunner.run(List.of("chown", "mysql:mysql", dir.toString()), 30).ok();
             ProcessRunner.run(List.of(INSTALL_DB, "--no-defaults", "--datadir=" + db.data(), "--user=mysql",
@@ -52,13 +50,6 @@ public final class PrivateMariadb implements AutoCloseable {
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             db.close();
             throw e;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
         }
     }
 

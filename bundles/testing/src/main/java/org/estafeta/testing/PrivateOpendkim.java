@@ -3,7 +3,6 @@ package org.estafeta.testing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,7 +51,7 @@ public final class PrivateOpendkim implements AutoCloseable {
         Path keys = Files.createDirectories(dir.resolve("keys"));
         ProcessRunner.run(List.of(GENKEY, "-D", keys.toString(), "-d", domain, "-s", selector, "-b", "1024"), 60).ok();
         String record = record(Files.readString(keys.resolve(selector + ".txt"), StandardCharsets.US_ASCII));
-        int port = freePort();
+        int port = PeerProcesses.freePort();
         write(dir, port, List.of(
                 "Mode sv",
                 "Domain " + domain,
@@ -74,7 +73,7 @@ public final class PrivateOpendkim implements AutoCloseable {
         Files.createDirectories(dir);
         Path keys = dir.resolve("test-public-keys");
         Files.writeString(keys, selector + "._domainkey." + domain + " " + record + "\n", StandardCharsets.US_ASCII);
-        int port = freePort();
+        int port = PeerProcesses.freePort();
         write(dir, port, List.of(
                 "Mode v",
                 "TestPublicKeys " + keys,
@@ -108,12 +107,6 @@ public final class PrivateOpendkim implements AutoCloseable {
             throw new AssertionError("no public key in opendkim-genkey's output: " + zoneSnippet);
         }
         return b.toString().strip();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     /** The DKIM TXT record of the signer's key, e.g. {@code v=DKIM1; h=sha256; k=rsa; p=MIGf...}. */
@@ -162,18 +155,7 @@ public final class PrivateOpendkim implements AutoCloseable {
         if (process == null) {
             return;
         }
-        ProcessHandle h = process.toHandle();
-        List<ProcessHandle> children = h.descendants().toList();
-        h.destroy();
-        try {
-            h.onExit().get(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            h.destroyForcibly();
-        } catch (Exception e) {
-            h.destroyForcibly();
-        }
-        children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        PeerProcesses.stop(process, 10);
         process = null;
     }
 

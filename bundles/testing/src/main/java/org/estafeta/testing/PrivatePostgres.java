@@ -1,8 +1,6 @@
 package org.estafeta.testing;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +40,7 @@ public final class PrivatePostgres implements AutoCloseable {
             Peers.missing("a private PostgreSQL needs root (to run initdb as postgres)");
         }
         Path dir = Files.createTempDirectory("estafeta-pgsql");
-        PrivatePostgres pg = new PrivatePostgres(dir, freePort());
+        PrivatePostgres pg = new PrivatePostgres(dir, PeerProcesses.freePort());
         try {
             ProcessRunner.run(List.of("chown", "postgres:postgres", dir.toString()), 30).ok();
             Path pwfile = dir.resolve("pwfile");
@@ -56,13 +54,6 @@ public final class PrivatePostgres implements AutoCloseable {
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             pg.close();
             throw e;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
         }
     }
 

@@ -3,7 +3,6 @@ package org.estafeta.testing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +59,7 @@ public final class PrivateRspamd implements AutoCloseable {
         if (!Files.isRegularFile(CONFDIR.resolve("common.conf"))) {
             Peers.missing("no rspamd configuration in " + CONFDIR + " (Debian package rspamd)");
         }
-        int port = freePort();
+        int port = PeerProcesses.freePort();
         Path local = Files.createDirectories(dir.resolve("local.d"));
         Path override = Files.createDirectories(dir.resolve("override.d"));
         Files.createDirectories(dir.resolve("db"));
@@ -112,12 +111,6 @@ public final class PrivateRspamd implements AutoCloseable {
         Files.writeString(file, String.join("\n", lines) + "\n", StandardCharsets.US_ASCII);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     public int port() {
         return port;
     }
@@ -165,18 +158,7 @@ public final class PrivateRspamd implements AutoCloseable {
         if (process == null) {
             return;
         }
-        ProcessHandle h = process.toHandle();
-        List<ProcessHandle> children = h.descendants().toList();
-        h.destroy();
-        try {
-            h.onExit().get(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            h.destroyForcibly();
-        } catch (Exception e) {
-            h.destroyForcibly();
-        }
-        children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        PeerProcesses.stop(process, 20);
         process = null;
     }
 

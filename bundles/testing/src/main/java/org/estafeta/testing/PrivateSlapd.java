@@ -1,9 +1,7 @@
 package org.estafeta.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -175,12 +173,6 @@ public final class PrivateSlapd implements AutoCloseable {
     }
 
     /** A free TCP port on {@code address}. */
-    static int freePort(String address) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(address))) {
-            return s.getLocalPort();
-        }
-    }
-
     /** The instance's settings; {@link #start()} writes them, loads the entries and starts slapd. */
     public static final class Builder {
         private final String name;
@@ -247,7 +239,7 @@ public final class PrivateSlapd implements AutoCloseable {
             stopStale(dir);
             deleteTree(dir);
             Files.createDirectories(dir.resolve("db"));
-            int p = port != 0 ? port : freePort(address);
+            int p = port != 0 ? port : PeerProcesses.freePort(address);
             Path conf = dir.resolve("slapd.conf");
             Files.writeString(conf, String.join("\n",
                     "# private instance (PrivateSlapd) " + name,

@@ -172,18 +172,7 @@ public final class PrivateSpamd implements AutoCloseable {
         if (process == null) {
             return;
         }
-        ProcessHandle h = process.toHandle();
-        List<ProcessHandle> children = h.descendants().toList();
-        h.destroy();
-        try {
-            h.onExit().get(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            h.destroyForcibly();
-        } catch (Exception e) {
-            h.destroyForcibly();
-        }
-        children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        PeerProcesses.stop(process, 20);
         process = null;
     }
 

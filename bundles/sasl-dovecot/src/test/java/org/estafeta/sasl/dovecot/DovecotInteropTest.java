@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +61,7 @@ class DovecotInteropTest {
     static void startDovecot() throws Exception {
         Peers.require(PrivateDovecot.DOVECOT, "dovecot-core");
         assumeTrue(PrivateDovecot.availableOrFail());
-        authPort = freePort();
+        authPort = org.estafeta.testing.PeerProcesses.freePort();
         dovecot = start("sasl-dovecot", queue, authPort);
     }
 
@@ -74,7 +73,7 @@ class DovecotInteropTest {
                 "    address = 127.0.0.1",
                 "    port = " + port,
                 "  }");
-        return PrivateDovecot.builder(name).lmtpPort(freePort()).user(USER, PASSWORD).user("bob@example.com", "bobs pw")
+        return PrivateDovecot.builder(name).lmtpPort(org.estafeta.testing.PeerProcesses.freePort()).user(USER, PASSWORD).user("bob@example.com", "bobs pw")
                 .config(String.join("\n",
                         "auth_mechanisms = plain login cram-md5",
                         "auth_failure_delay = 0",
@@ -99,12 +98,6 @@ class DovecotInteropTest {
     static void stopDovecot() {
         if (dovecot != null) {
             dovecot.close();
-        }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 
