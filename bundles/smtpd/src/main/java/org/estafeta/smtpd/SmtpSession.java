@@ -930,10 +930,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         pending();
         boolean tls = tlsActive;
         ClientInfo client = clientInfo();
+        // what EHLO announced in this TLS state (STARTTLS forgets it); asked again only when EHLO did not announce
+        List<String> announced = saslMechanisms;
         CompletableFuture.supplyAsync(() -> {
             try {
-                // the mechanisms allowed now (the list EHLO announced may be from before STARTTLS or stale)
-                if (!sasl.mechanisms(tls).contains(mechanism)) {
+                if (!(announced != null ? announced : sasl.mechanisms(tls)).contains(mechanism)) {
                     return (Object) new SaslStep.Failure(new Reply(535, "5.7.8",
                             "Error: authentication failed: Invalid authentication mechanism: '" + mechanism + "'"));
                 }
@@ -974,7 +975,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             flush();
             awaitingSaslResponse = true;
             if (decoder != null) {
-                decoder.limit(Math.max(settings.lineLengthLimit(), sasl.responseLimit()));
+                decoder.limit(sasl.responseLimit()); // Postfix reads the response with smtpd_sasl_response_limit
                 decoder.resume();
             }
         } else if (step instanceof SaslStep.Success success) {

@@ -23,7 +23,7 @@ import org.estafeta.config.SnapshotPluginContext;
  */
 final class SmtpdSasl {
     static final SmtpdSasl OFF = new SmtpdSasl(false, "cyrus", Set.of(), Set.of(), false, false, Networks.NONE, 12288, 0,
-            "", "smtp", type -> null, null, false);
+            "", type -> null, null, false);
 
     /** Postfix's security option words and the mechanism flags each hides (no...) or requires (the others). */
     enum Option {
@@ -53,14 +53,13 @@ final class SmtpdSasl {
     private final int responseLimit;
     private final int authRateLimit;
     private final String realm;
-    private final String service;
     private final Function<String, SaslServer> servers;
     private final PluginContext context;
     private final boolean authenticatedHeader;
 
     SmtpdSasl(boolean enabled, String type, Set<Option> plainOptions, Set<Option> tlsOptions, boolean tlsAuthOnly,
             boolean brokenClients, Networks exceptions, int responseLimit, int authRateLimit, String realm,
-            String service, Function<String, SaslServer> servers, PluginContext context, boolean authenticatedHeader) {
+            Function<String, SaslServer> servers, PluginContext context, boolean authenticatedHeader) {
         this.enabled = enabled;
         this.type = type;
         this.plainOptions = plainOptions;
@@ -71,7 +70,6 @@ final class SmtpdSasl {
         this.responseLimit = responseLimit;
         this.authRateLimit = authRateLimit;
         this.realm = realm;
-        this.service = service;
         this.servers = servers;
         this.context = context;
         this.authenticatedHeader = authenticatedHeader;
@@ -94,7 +92,6 @@ final class SmtpdSasl {
                 (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.integer("smtpd_sasl_response_limit"))),
                 (int) Math.min(Integer.MAX_VALUE, Math.max(0, config.integer("smtpd_client_auth_rate_limit"))),
                 config.value("smtpd_sasl_local_domain").strip(),
-                config.value("smtpd_sasl_service").strip(),
                 servers,
                 new SnapshotPluginContext(config, "smtpd"),
                 config.bool("smtpd_sasl_authenticated_header"));
@@ -134,10 +131,6 @@ final class SmtpdSasl {
         return brokenClients;
     }
 
-    boolean tlsAuthOnly() {
-        return tlsAuthOnly;
-    }
-
     int responseLimit() {
         return responseLimit;
     }
@@ -148,10 +141,6 @@ final class SmtpdSasl {
 
     String realm() {
         return realm;
-    }
-
-    String service() {
-        return service;
     }
 
     String type() {

@@ -218,6 +218,23 @@ class SaslAuthTest {
     }
 
     @Test
+    void exceptionsNetworksHideAuthButStillAcceptIt() {
+        open("smtpd_sasl_auth_enable", "yes", "smtpd_sasl_exceptions_networks", "127.0.0.0/8");
+        assertFalse(h.ask("EHLO c.example\r\n").contains("AUTH"));
+        // Postfix's backwards compatibility: the command works even though it was not announced
+        assertEquals("235 2.7.0 Authentication successful\r\n", h.ask("AUTH PLAIN " + b64("\0juan\0secreto") + "\r\n"));
+    }
+
+    @Test
+    void aResponseLongerThanTheLimitEndsTheExchange() {
+        open("smtpd_sasl_auth_enable", "yes", "smtpd_sasl_response_limit", "100", "line_length_limit", "2048");
+        h.ask("EHLO c.example\r\n");
+        assertEquals("334 " + b64("more?") + "\r\n", h.ask("AUTH X-TWO\r\n"));
+        assertEquals("500 5.5.6 SASL response limit exceeded\r\n", h.ask("A".repeat(200) + "\r\n"));
+        assertEquals("250 2.0.0 Ok\r\n", h.ask("NOOP\r\n"));
+    }
+
+    @Test
     void levelEncryptImpliesTlsAuthOnlyAsInPostfix() {
         open("smtpd_sasl_auth_enable", "yes", "smtpd_tls_security_level", "encrypt");
         assertFalse(h.ask("EHLO c.example\r\n").contains("AUTH"));
