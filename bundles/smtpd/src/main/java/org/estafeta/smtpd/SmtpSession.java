@@ -778,34 +778,47 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
-            tlsActive = true;
             javax.net.ssl.SSLSession session = ssl.engine().getSession();
-            clientCertificate = clientCertificate(tls, session);
-            tlsSummary = session.getProtocol() + " with cipher " + session.getCipherSuite() + " ("
-                    + cipherBits(session.getCipherSuite()) + "/" + cipherBits(session.getCipherSuite()) + " bits)";
-            tlsAskedCertificate = tls.askClientCertificate();
-            if (starttls.loglevel() >= 1) {
-                int bits = cipherBits(session.getCipherSuite());
-                String kind = clientCertificate == null ? "Anonymous" : clientCertificate.trusted() ? "Trusted" : "Untrusted";
-                log.info(kind + " TLS connection established from " + namaddr + ": " + session.getProtocol()
-                        + " with cipher " + session.getCipherSuite() + " (" + bits + "/" + bits + " bits)");
+            if (!tls.askClientCertificate()) {
+                tlsEstablished(tls, session, null);
+                return;
             }
-            if (starttls.level() == TlsPolicy.ENCRYPT && config != null
-                    && config.get("smtpd_tls_req_ccert").map(v -> v.strip().equalsIgnoreCase("yes")).orElse(false)
-                    && (clientCertificate == null || !clientCertificate.trusted())) {
-                // Postfix: log now, answer the next command with 421 and hang up
-                certificateAbort = clientCertificate == null ? "No client certificate presented"
-                        : "Client certificate not trusted";
-                log.info("NOQUEUE: abort: TLS from " + namaddr + ": " + certificateAbort);
-            }
-            // RFC 3207 section 4.2: discard all knowledge obtained from the client (Postfix: helo_reset, mail_reset)
-            heloName = null;
-            saslMechanisms = null;
-            saslMethod = null;
-            saslUsername = null;
-            resetTransaction();
-            done(SmtpCommand.STARTTLS, true);
+            // verifying the client's certificate (PKIX, digests) is CPU work: the worker pool's, not the event loop's
+            CompletableFuture.supplyAsync(() -> clientCertificate(tls, session), services.workers())
+                    .whenCompleteAsync((cert, e) -> {
+                        if (phase == Phase.COMMANDS) {
+                            tlsEstablished(tls, session, cert);
+                        }
+                    }, ctx.executor());
         });
+    }
+
+    /** The handshake is done: the session is encrypted from here on, and starts afresh (RFC 3207). */
+    private void tlsEstablished(ServerTls tls, javax.net.ssl.SSLSession session, SessionFacts.ClientCertificate cert) {
+        tlsActive = true;
+        clientCertificate = cert;
+        int bits = cipherBits(session.getCipherSuite());
+        tlsSummary = session.getProtocol() + " with cipher " + session.getCipherSuite() + " (" + bits + "/" + bits + " bits)";
+        tlsAskedCertificate = tls.askClientCertificate();
+        if (starttls.loglevel() >= 1) {
+            String kind = cert == null ? "Anonymous" : cert.trusted() ? "Trusted" : "Untrusted";
+            log.info(kind + " TLS connection established from " + namaddr + ": " + tlsSummary);
+        }
+        if (starttls.level() == TlsPolicy.ENCRYPT && config != null
+                && config.get("smtpd_tls_req_ccert").map(v -> v.strip().equalsIgnoreCase("yes")).orElse(false)
+                && (cert == null || !cert.trusted())) {
+            // Postfix: log now, answer the next command with 421 and hang up
+            certificateAbort = cert == null ? "No client certificate presented" : "Client certificate not trusted";
+            log.info("NOQUEUE: abort: TLS from " + namaddr + ": " + certificateAbort);
+        }
+        // RFC 3207 section 4.2: discard all knowledge obtained from the client (Postfix: helo_reset, mail_reset)
+        heloName = null;
+        saslMechanisms = null;
+        saslMethod = null;
+        saslUsername = null;
+        resetTransaction();
+        done(SmtpCommand.STARTTLS, true);
+        flush();
     }
 
     /**
