@@ -45,6 +45,29 @@ public interface Cleanup {
         return open(envelope);
     }
 
+    /**
+     * The content filters that follow the SMTP sessions of one master.cf service (its snapshot, as for
+     * {@link #open(Submission, org.estafeta.config.ConfigSnapshot)}), or empty when the service has none. smtpd opens
+     * one per session and hands it to {@link #open(Submission, org.estafeta.config.ConfigSnapshot, FilterChannel)}.
+     *
+     * @since 1.5
+     */
+    default java.util.Optional<FilterChannel> filters(org.estafeta.config.ConfigSnapshot service) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * As {@link #open(Submission, org.estafeta.config.ConfigSnapshot)}, for a message whose session's commands the
+     * filters of {@code filters} (from {@link #filters}) have already seen: the content goes to the same filter
+     * sessions, and the transaction's refusals, holds and discards decided at MAIL and RCPT apply.
+     *
+     * @since 1.5
+     */
+    default Stream open(Submission envelope, org.estafeta.config.ConfigSnapshot service, FilterChannel filters)
+            throws IOException {
+        return open(envelope, service);
+    }
+
     /** The message of one submission, written as it arrives. */
     interface Stream {
         /**

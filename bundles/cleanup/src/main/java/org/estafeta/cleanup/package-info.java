@@ -4,7 +4,7 @@
  * a queue ID only once the file is on disk. Core bundles use this package; plugins never see it.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package org.estafeta.cleanup;
 
 import org.osgi.annotation.bundle.Export;

@@ -74,7 +74,8 @@ public record Envelope(long arrivalMicros, String sender, Map<String, String> ma
 
     /**
      * This envelope with the records of the extracted segment after its own (recipients appended, actions appended,
-     * so that the last {@code filter} or {@code redirect} of the file wins): the view the queue manager works on.
+     * so that the last {@code filter} or {@code redirect} of the file wins), as they are written: the inverse of
+     * {@link #withoutExtracted}. Readers work on {@link #effective}, which also applies the envelope changes.
      */
     public Envelope withExtracted(Extracted extracted) {
         if (extracted.isEmpty()) {
@@ -88,8 +89,32 @@ public record Envelope(long arrivalMicros, String sender, Map<String, String> ma
     }
 
     /**
+     * This envelope with the extracted segment's records merged ({@link #withExtracted}) and its envelope changes
+     * applied: the sender of the last {@link Extracted#SENDER} action replaces the envelope's, and every recipient
+     * that {@link Extracted#removes} is DONE. This is the view every reader works on (the queue manager, bounces,
+     * postqueue); {@link QueueStore.QueuedMessage#envelope()} returns it. Removed recipients stay in the list, in
+     * their place, so that positions keep numbering the file's {@code rcpt} lines (QueueStore#markDone).
+     *
+     * @since 1.3
+     */
+    public Envelope effective(Extracted extracted) {
+        Envelope merged = withExtracted(extracted);
+        Optional<String> newSender = extracted.sender();
+        if (newSender.isEmpty() && extracted.removed().isEmpty()) {
+            return merged;
+        }
+        List<Recipient> r = new java.util.ArrayList<>(merged.recipients.size());
+        for (Recipient x : merged.recipients) {
+            r.add(x.status() == Status.PENDING && extracted.removes(x)
+                    ? new Recipient(x.address(), x.notifyOn(), x.originalRecipient(), Status.DONE) : x);
+        }
+        return new Envelope(arrivalMicros, newSender.orElse(sender), mailParameters, r, client, merged.actions);
+    }
+
+    /**
      * This merged envelope without the records that came from {@code extracted} (which must be its tail): the
-     * envelope segment as it was written when the queue file was created.
+     * envelope segment as it was written when the queue file was created, when this envelope came from
+     * {@link #withExtracted}. From an {@link #effective} envelope the sender and the statuses stay the changed ones.
      */
     public Envelope withoutExtracted(Extracted extracted) {
         if (extracted.isEmpty()) {
@@ -102,15 +127,30 @@ public record Envelope(long arrivalMicros, String sender, Map<String, String> ma
 
     /**
      * The records cleanup decides while it reads the content, after the envelope was written (Postfix's extracted
-     * segment): header/body checks' {@code FILTER} ({@code filter}) and {@code REDIRECT} ({@code redirect}) actions
-     * and {@code BCC} recipients. They follow the content in the queue file (docs/queue-file-format.md, version 2).
+     * segment): header/body checks' {@code FILTER} ({@code filter}) and {@code REDIRECT} ({@code redirect}) actions,
+     * {@code BCC} recipients, and the envelope changes of content filters at the end of the message ({@link #SENDER},
+     * {@link #REMOVE}). They follow the content in the queue file (docs/queue-file-format.md, version 2).
      *
-     * @param actions {@code filter} and {@code redirect} actions, in the order decided
+     * @param actions {@code filter}, {@code redirect}, {@code sender} and {@code remove} actions, in the order decided
      * @param recipients recipients added while reading the content, with their status
      */
     public record Extracted(List<Action> actions, List<Recipient> recipients) {
         /** No extracted records: the file is written in version 1. */
         public static final Extracted NONE = new Extracted(List.of(), List.of());
+        /**
+         * Action name: a content filter changed the envelope sender to the value (empty for the null sender); of
+         * several, the last one wins. Readers see it as {@link Envelope#sender()} ({@link Envelope#effective}).
+         *
+         * @since 1.3
+         */
+        public static final String SENDER = "sender";
+        /**
+         * Action name: a content filter took the recipient of the value (an address, without angle brackets) out of
+         * the envelope; every recipient it {@link #removes} is DONE for readers ({@link Envelope#effective}).
+         *
+         * @since 1.3
+         */
+        public static final String REMOVE = "remove";
 
         public Extracted {
             actions = List.copyOf(actions);
@@ -119,6 +159,72 @@ public record Envelope(long arrivalMicros, String sender, Map<String, String> ma
 
         public boolean isEmpty() {
             return actions.isEmpty() && recipients.isEmpty();
+        }
+
+        /**
+         * The value of the last {@link #SENDER} action: the envelope sender readers use (empty string for the null
+         * sender); empty when no filter changed it.
+         *
+         * @since 1.3
+         */
+        public Optional<String> sender() {
+            Optional<String> last = Optional.empty();
+            for (Action a : actions) {
+                if (a.name().equals(SENDER)) {
+                    last = Optional.of(a.value());
+                }
+            }
+            return last;
+        }
+
+        /**
+         * The values of the {@link #REMOVE} actions, in order.
+         *
+         * @since 1.3
+         */
+        public List<String> removed() {
+            return actions.stream().filter(a -> a.name().equals(REMOVE)).map(Action::value).toList();
+        }
+
+        /**
+         * Whether a {@link #REMOVE} action takes {@code r} out of the envelope: its address, or the address of its
+         * ORCPT ({@code rfc822;} address, xtext decoded), equals the action's value ignoring case. Applies to the
+         * envelope's recipients and to the extracted ones alike, whatever the order of the records.
+         *
+         * @since 1.3
+         */
+        public boolean removes(Recipient r) {
+            List<String> removed = removed();
+            if (removed.isEmpty()) {
+                return false;
+            }
+            Optional<String> orcpt = r.originalRecipient().flatMap(Extracted::orcptAddress);
+            for (String v : removed) {
+                if (v.equalsIgnoreCase(r.address()) || orcpt.isPresent() && v.equalsIgnoreCase(orcpt.get())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * The address of an ORCPT value as received ({@code addr-type;xtext}): for {@code rfc822} the xtext decoded
+         * (as is when it is not valid xtext), for other types the value as is; empty without a type.
+         */
+        private static Optional<String> orcptAddress(String orcpt) {
+            int semi = orcpt.indexOf(';');
+            if (semi < 0) {
+                return Optional.empty();
+            }
+            String value = orcpt.substring(semi + 1);
+            if (!orcpt.substring(0, semi).strip().equalsIgnoreCase("rfc822")) {
+                return Optional.of(value);
+            }
+            try {
+                return Optional.of(QueueFileFormat.unxtext(value));
+            } catch (java.io.IOException e) {
+                return Optional.of(value);
+            }
         }
     }
 

@@ -262,8 +262,12 @@ public final class FileQueueStore implements QueueStore {
         return open(directory.resolve(queue.directory()).resolve(id), id);
     }
 
-    /** Opens and checks the structure of a queue file (not the content CRC: {@link QueuedMessage#content} does). */
-    static QueuedMessage open(Path file, String id) throws IOException {
+    /**
+     * Opens and checks the structure of a queue file (not the content CRC: {@link QueuedMessage#content} does). Its
+     * {@link QueuedMessage#envelope()} is the effective envelope ({@link Envelope#effective}): every reader of queue
+     * files (queue manager, postqueue, postcat, recovery) comes through here.
+     */
+    static FileMessage open(Path file, String id) throws IOException {
         long fileSize;
         byte[] trailer = new byte[QueueFileFormat.TRAILER_LENGTH];
         Envelope envelope;
@@ -297,47 +301,74 @@ public final class FileQueueStore implements QueueStore {
                     }
                 }
                 extracted = QueueFileFormat.parseExtracted(x.array());
-                envelope = envelope.withExtracted(extracted);
             } else if (segment != 0 || consumed[1] == 2) {
                 throw new IOException(id + ": content length " + contentLength + " does not match the file size "
                         + fileSize);
             }
         }
         long[] t = QueueFileFormat.parseTrailer(trailer).orElseThrow();
-        long contentLength = t[0];
-        Envelope.Extracted late = extracted;
-        Envelope merged = envelope;
-        long offset = consumed[0];
-        long expectedCrc = t[1];
-        return new QueuedMessage() {
-            @Override
-            public String id() {
-                return id;
-            }
+        return new FileMessage(file, id, envelope, extracted, consumed[0], t[0], t[1]);
+    }
 
-            @Override
-            public Envelope envelope() {
-                return merged;
-            }
+    /**
+     * A committed queue file as {@link #open} read it. Immutable; {@link #content} opens the file again on each call
+     * (any thread).
+     */
+    static final class FileMessage implements QueuedMessage {
+        private final Path file;
+        private final String id;
+        private final Envelope recorded;
+        private final Envelope.Extracted extracted;
+        private final Envelope effective;
+        private final long offset;
+        private final long contentLength;
+        private final long expectedCrc;
 
-            @Override
-            public Envelope.Extracted extracted() {
-                return late;
-            }
+        FileMessage(Path file, String id, Envelope recorded, Envelope.Extracted extracted, long offset,
+                long contentLength, long expectedCrc) {
+            this.file = file;
+            this.id = id;
+            this.recorded = recorded;
+            this.extracted = extracted;
+            // the one place where the extracted segment's sender change and recipient removals are applied
+            this.effective = recorded.effective(extracted);
+            this.offset = offset;
+            this.contentLength = contentLength;
+            this.expectedCrc = expectedCrc;
+        }
 
-            @Override
-            public long contentLength() {
-                return contentLength;
-            }
+        @Override
+        public String id() {
+            return id;
+        }
 
-            @Override
-            public InputStream content() throws IOException {
-                FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-                ch.position(offset);
-                InputStream raw = new BufferedInputStream(Channels.newInputStream(ch), BUFFER);
-                return new CheckedContent(raw, contentLength, expectedCrc, id);
-            }
-        };
+        /** The envelope segment as written (sender and statuses of its own records), for postcat. */
+        Envelope recorded() {
+            return recorded;
+        }
+
+        @Override
+        public Envelope envelope() {
+            return effective;
+        }
+
+        @Override
+        public Envelope.Extracted extracted() {
+            return extracted;
+        }
+
+        @Override
+        public long contentLength() {
+            return contentLength;
+        }
+
+        @Override
+        public InputStream content() throws IOException {
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+            ch.position(offset);
+            InputStream raw = new BufferedInputStream(Channels.newInputStream(ch), BUFFER);
+            return new CheckedContent(raw, contentLength, expectedCrc, id);
+        }
     }
 
     /** A queue file that never got its commit marker. */
@@ -427,7 +458,9 @@ public final class FileQueueStore implements QueueStore {
         }
         Path file = directory.resolve(queue.directory()).resolve(id);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            // the recipients are numbered through the envelope, then (version 2) the extracted segment
+            // the recipients are numbered through the envelope, then (version 2) the extracted segment; a recipient
+            // removed by an extracted "remove" action keeps its number (Envelope#effective only marks it DONE in
+            // memory), so the numbers here and in the effective envelope stay the same
             byte[] magic = new byte[QueueFileFormat.MAGIC.length()];
             ch.read(ByteBuffer.wrap(magic), 0);
             boolean v2 = new String(magic, java.nio.charset.StandardCharsets.US_ASCII).equals(QueueFileFormat.MAGIC_V2);

@@ -473,8 +473,9 @@ public final class QueueCommands {
             OutputStream out, boolean env, boolean header, boolean body) throws IOException {
         Envelope.Extracted extracted = m.extracted();
         Envelope all = m.envelope();
-        // the envelope segment alone; the extracted records are shown after the content, where the file has them
-        Envelope e = all.withoutExtracted(extracted);
+        // the envelope segment alone, as written (its own sender and statuses); the extracted records, a filter's
+        // sender change and recipient removals included, are shown after the content, where the file has them
+        Envelope e = m instanceof FileQueueStore.FileMessage f ? f.recorded() : all.withoutExtracted(extracted);
         if (env) {
             StringBuilder sb = new StringBuilder();
             sb.append("*** ENVELOPE RECORDS ").append(path).append(" ***\n");
@@ -509,7 +510,9 @@ public final class QueueCommands {
             content.transferTo(OutputStream.nullOutputStream()); // checks the CRC all the same
         }
         if (env) {
-            // Postfix's postcat shows the extracted segment's records (FILTER, REDIRECT, BCC recipients) here
+            // Postfix's postcat shows the extracted segment's records (FILTER, REDIRECT, BCC recipients) here; a
+            // filter's sender change and recipient removals are among the actions, in file order (sender_changed_to:,
+            // recipient_removed:)
             StringBuilder sb = new StringBuilder();
             sb.append("*** HEADER EXTRACTED ").append(path).append(" ***\n");
             actions(sb, extracted.actions());
@@ -524,6 +527,8 @@ public final class QueueCommands {
             switch (a.name()) {
                 case "filter" -> sb.append("content_filter: ").append(a.value()).append('\n');
                 case "redirect" -> sb.append("redirect_to: ").append(a.value()).append('\n');
+                case Envelope.Extracted.SENDER -> sb.append("sender_changed_to: ").append(a.value()).append('\n');
+                case Envelope.Extracted.REMOVE -> sb.append("recipient_removed: ").append(a.value()).append('\n');
                 default -> attr(sb, "estafeta_action_" + a.name(), a.value());
             }
         }

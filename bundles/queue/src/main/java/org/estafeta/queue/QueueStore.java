@@ -82,7 +82,7 @@ public interface QueueStore {
 
         /**
          * As {@link #commit(QueueName)}, with the records decided while the content was read (header/body checks'
-         * FILTER, REDIRECT, BCC) written after the content as the file's extracted segment (queue file version 2,
+         * FILTER, REDIRECT, BCC; content filters' sender change and recipient removals) written after the content as the file's extracted segment (queue file version 2,
          * docs/queue-file-format.md). With {@link Envelope.Extracted#NONE} the file is an ordinary version 1 file.
          *
          * @since 1.2
@@ -106,6 +106,11 @@ public interface QueueStore {
     interface QueuedMessage {
         String id();
 
+        /**
+         * The envelope to work on: the envelope segment's records, then the extracted segment's, with the extracted
+         * envelope changes applied ({@link Envelope#effective}: a content filter's new sender, its removed recipients
+         * DONE). Recipient positions are those {@link QueueStore#markDone} takes.
+         */
         Envelope envelope();
 
         /** Length of the content in bytes. */
@@ -113,7 +118,7 @@ public interface QueueStore {
 
         /**
          * The records of the file's extracted segment (version 2), which {@link #envelope()} already includes after
-         * the envelope's own; {@link Envelope.Extracted#NONE} for a version 1 file.
+         * the envelope's own and applies; {@link Envelope.Extracted#NONE} for a version 1 file.
          *
          * @since 1.2
          */

@@ -3,7 +3,7 @@
  * (docs/queue-file-format.md) and start-up recovery. Core bundles use this package; plugins never see it.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package org.estafeta.queue;
 
 import org.osgi.annotation.bundle.Export;

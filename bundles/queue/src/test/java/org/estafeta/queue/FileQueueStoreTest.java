@@ -2,6 +2,7 @@ package org.estafeta.queue;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -235,5 +236,115 @@ class FileQueueStoreTest {
 
         FileQueueStore.Recovery r = store.recover();
         assertEquals(List.of(w.id(), v1.id()).stream().sorted().toList(), r.corrupted());
+    }
+
+    private static Envelope.Recipient pending(String address, Optional<String> orcpt) {
+        return new Envelope.Recipient(address, List.of(), orcpt, Envelope.Status.PENDING);
+    }
+
+    private static List<Envelope.Status> statuses(Envelope e) {
+        return e.recipients().stream().map(Envelope.Recipient::status).toList();
+    }
+
+    @Test
+    void filterSenderChangeAndRemovedRecipientsAreTheEnvelopeEveryReaderSees() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        Envelope env = new Envelope(1_764_000_000_000_000L, "orig@example.org", Map.of(),
+                List.of(pending("keep@example.net", Optional.of("rfc822;keep@example.net")),
+                        pending("gone@example.net", Optional.empty()),
+                        pending("alias-target@example.net", Optional.of("rfc822;Old+2Bname@example.org")),
+                        new Envelope.Recipient("done@example.net", List.of(), Optional.empty(), Envelope.Status.DONE)),
+                new Envelope.Client("192.0.2.1", "mail.example.org", "helo", "ESMTP"), List.of());
+        Envelope.Extracted x = new Envelope.Extracted(
+                List.of(new Envelope.Action(Envelope.Extracted.SENDER, "first@example.org"),
+                        new Envelope.Action(Envelope.Extracted.REMOVE, "GONE@Example.NET"),
+                        new Envelope.Action(Envelope.Extracted.REMOVE, "old+name@example.org"),
+                        new Envelope.Action(Envelope.Extracted.SENDER, "new sender@example.org"),
+                        new Envelope.Action(Envelope.Extracted.REMOVE, "bcc2@example.com")),
+                List.of(pending("bcc1@example.com", Optional.empty()), pending("bcc2@example.com", Optional.empty())));
+        QueueStore.Writer w = store.create(env);
+        byte[] content = "Subject: x\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+        w.write(content, 0, content.length);
+        w.commit(QueueName.INCOMING, x);
+        Path p = dir.resolve("incoming").resolve(w.id());
+        String file = Files.readString(p, StandardCharsets.ISO_8859_1);
+        assertTrue(file.startsWith(QueueFileFormat.MAGIC_V2 + "\n"), file);
+        assertTrue(file.contains("\nextracted\naction sender first@example.org\naction remove GONE@Example.NET\n"
+                + "action remove old+2Bname@example.org\naction sender new+20sender@example.org\n"
+                + "action remove bcc2@example.com\nrcpt - bcc1@example.com  \nrcpt - bcc2@example.com  \nEND "), file);
+
+        QueueStore.QueuedMessage m = store.read(QueueName.INCOMING, w.id());
+        assertEquals(x, m.extracted());
+        Envelope e = m.envelope();
+        assertEquals("new sender@example.org", e.sender(), "the last sender action wins");
+        assertEquals(List.of("keep@example.net", "gone@example.net", "alias-target@example.net", "done@example.net",
+                "bcc1@example.com", "bcc2@example.com"), e.recipients().stream().map(Envelope.Recipient::address)
+                        .toList(), "removed recipients keep their place: markDone numbers the rcpt lines");
+        assertEquals(List.of(Envelope.Status.PENDING, Envelope.Status.DONE, Envelope.Status.DONE, Envelope.Status.DONE,
+                Envelope.Status.PENDING, Envelope.Status.DONE), statuses(e),
+                "removed by address (any case), by ORCPT address, and an extracted (BCC) recipient");
+        assertEquals(env.effective(x), e);
+        assertEquals(file, Files.readString(p, StandardCharsets.ISO_8859_1), "reading changes nothing in the file");
+
+        // another recipient done: its own status byte, nothing else; the removed ones are never written
+        store.markDone(QueueName.INCOMING, w.id(), List.of(4));
+        Envelope after = store.read(QueueName.INCOMING, w.id()).envelope();
+        assertEquals(List.of(Envelope.Status.PENDING, Envelope.Status.DONE, Envelope.Status.DONE, Envelope.Status.DONE,
+                Envelope.Status.DONE, Envelope.Status.DONE), statuses(after));
+        String marked = Files.readString(p, StandardCharsets.ISO_8859_1);
+        assertTrue(marked.contains("\nrcpt D bcc1@example.com  \nrcpt - bcc2@example.com  \nEND "), marked);
+        assertTrue(marked.contains("\nrcpt - gone@example.net  \n"), marked);
+        assertEquals("new sender@example.org", after.sender());
+        store.markDone(QueueName.INCOMING, w.id(), List.of(0));
+        assertTrue(store.read(QueueName.INCOMING, w.id()).envelope().recipients().stream()
+                .noneMatch(r -> r.status() == Envelope.Status.PENDING), "nothing left to deliver");
+        try (InputStream in = store.read(QueueName.INCOMING, w.id()).content()) {
+            assertArrayEquals(content, in.readAllBytes(), "the content and its checksum are untouched");
+        }
+        assertEquals(new FileQueueStore.Recovery(List.of(), List.of(), List.of()), store.recover());
+
+        // postqueue -p: the effective sender, only the recipients still to deliver
+        QueueAdmin.Entry entry = new QueueAdmin(dir).scan().entries().get(0);
+        assertEquals("new sender@example.org", entry.sender());
+        assertEquals(List.of(), entry.recipients());
+    }
+
+    @Test
+    void aFileWhoseRecipientsAreAllRemovedHasNoPendingRecipientAndANullSenderChange() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        Envelope env = new Envelope(1_764_000_000_000_000L, "orig@example.org", Map.of(),
+                List.of(pending("a@example.net", Optional.empty()),
+                        pending("b@example.net", Optional.of("rfc822;b@example.net"))),
+                new Envelope.Client("", "", "", "SMTP"), List.of());
+        QueueStore.Writer w = store.create(env);
+        w.write(new byte[] {'x'}, 0, 1);
+        w.commit(QueueName.INCOMING, new Envelope.Extracted(List.of(
+                new Envelope.Action(Envelope.Extracted.SENDER, ""),
+                new Envelope.Action(Envelope.Extracted.REMOVE, "a@example.net"),
+                new Envelope.Action(Envelope.Extracted.REMOVE, "B@EXAMPLE.NET")), List.of()));
+        Envelope e = store.read(QueueName.INCOMING, w.id()).envelope();
+        assertEquals("", e.sender(), "an empty sender action is the null sender");
+        assertEquals(List.of(Envelope.Status.DONE, Envelope.Status.DONE), statuses(e));
+        assertTrue(Files.readString(dir.resolve("incoming").resolve(w.id()), StandardCharsets.ISO_8859_1)
+                .contains("\ncontent\nxextracted\naction sender \naction remove a@example.net\n"
+                        + "action remove B@EXAMPLE.NET\nEND "));
+        QueueAdmin.Entry entry = new QueueAdmin(dir).scan().entries().get(0);
+        assertEquals("", entry.sender());
+        assertEquals(List.of(), entry.recipients());
+    }
+
+    @Test
+    void removeMatchesTheAddressOrTheOrcptAddressOnly() {
+        Envelope.Extracted x = new Envelope.Extracted(
+                List.of(new Envelope.Action(Envelope.Extracted.REMOVE, "u+x@example.org")), List.of());
+        assertTrue(x.removes(pending("U+X@example.org", Optional.empty())));
+        assertTrue(x.removes(pending("other@example.net", Optional.of("RFC822;u+2Bx@example.org"))), "xtext decoded");
+        assertTrue(x.removes(pending("other@example.net", Optional.of("rfc822;u+x@example.org"))),
+                "not valid xtext: taken as is");
+        assertFalse(x.removes(pending("other@example.net", Optional.of("rfc822;v@example.org"))));
+        assertFalse(x.removes(pending("u@example.org", Optional.empty())));
+        assertFalse(x.removes(pending("other@example.net", Optional.of("u+x@example.org"))), "no address type");
+        assertEquals(Optional.empty(), x.sender());
+        assertFalse(Envelope.Extracted.NONE.removes(pending("u+x@example.org", Optional.empty())));
     }
 }

@@ -209,4 +209,34 @@ class QueueCommandsTest {
         String listing = QueueCommands.postqueue(List.of("-p"), admin, UTC).stdout();
         assertTrue(listing.contains("r@x") && listing.contains("audit@x"), listing);
     }
+
+    @Test
+    void postcatShowsAFiltersSenderChangeAndRemovedRecipientsAndPostqueueTheirEffect() throws IOException {
+        FileQueueStore store = new FileQueueStore(dir);
+        QueueAdmin admin = new QueueAdmin(dir);
+        QueueStore.Writer w = store.create(new Envelope(1_764_000_000_000_000L, "s@x", Map.of(),
+                List.of(new Envelope.Recipient("r@x", List.of(), Optional.empty(), Envelope.Status.PENDING),
+                        new Envelope.Recipient("gone@x", List.of(), Optional.empty(), Envelope.Status.PENDING)),
+                new Envelope.Client("", "", "", "SMTP"), List.of()));
+        w.write(new byte[] {'a', '\r', '\n'}, 0, 3);
+        w.commit(QueueName.INCOMING, new Envelope.Extracted(List.of(
+                new Envelope.Action(Envelope.Extracted.SENDER, "new@x"),
+                new Envelope.Action(Envelope.Extracted.REMOVE, "gone@x")), List.of()));
+        String id = w.id();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        QueueCommands.Output o = QueueCommands.postcat(List.of("-q", id), admin, UTC, out);
+        assertEquals(0, o.exit(), o.stderr());
+        String p = "incoming/" + id;
+        String text = out.toString(StandardCharsets.UTF_8);
+        // the envelope records as written, the filter's changes where the file has them
+        assertTrue(text.contains("\nsender: s@x\nrecipient: r@x\nrecipient: gone@x\n*** MESSAGE CONTENTS " + p
+                + " ***\na\n*** HEADER EXTRACTED " + p + " ***\nsender_changed_to: new@x\nrecipient_removed: gone@x\n"
+                + "*** MESSAGE FILE END " + p + " ***\n"), text);
+        assertTrue(text.matches("(?s)\\*\\*\\* ENVELOPE RECORDS [^\n]*\nmessage_size: +3 +\\d+ +1 .*"),
+                "one recipient left to deliver: " + text);
+
+        String listing = QueueCommands.postqueue(List.of("-p"), admin, UTC).stdout();
+        assertTrue(listing.contains(" new@x\n") && listing.contains(" r@x\n"), listing);
+        assertFalse(listing.contains("s@x") || listing.contains("gone@x"), listing);
+    }
 }

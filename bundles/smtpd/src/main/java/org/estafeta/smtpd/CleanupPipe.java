@@ -54,11 +54,16 @@ final class CleanupPipe {
         this.drained = drained;
     }
 
-    /** Opens the stream; {@code service} is the smtpd service's snapshot (its -o settings reach the content filters). */
-    void open(Cleanup cleanup, Submission submission, org.estafeta.config.ConfigSnapshot service) {
+    /**
+     * Opens the stream; {@code service} is the smtpd service's snapshot (its -o settings reach the content filters),
+     * {@code filters} the session's filters (null: none followed the session).
+     */
+    void open(Cleanup cleanup, Submission submission, org.estafeta.config.ConfigSnapshot service,
+            org.estafeta.cleanup.FilterChannel filters) {
         submit(() -> {
             try {
-                stream = service != null ? cleanup.open(submission, service) : cleanup.open(submission);
+                stream = filters != null ? cleanup.open(submission, service, filters)
+                        : service != null ? cleanup.open(submission, service) : cleanup.open(submission);
             } catch (Exception e) {
                 failure = e;
             }

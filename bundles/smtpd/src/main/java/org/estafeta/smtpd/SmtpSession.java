@@ -149,6 +149,8 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     private Submission.Actions actions = Submission.Actions.NONE;
     private Optional<Reply> deferIfPermit = Optional.empty();
     private CleanupPipe pipe;
+    /** The content filters following this session (docs/content-filters.md), or null when the service has none. */
+    private org.estafeta.cleanup.FilterChannel filters;
     /** BDAT: the transaction is in BDAT mode (Postfix's SMTPD_PROCESSING_BDAT). */
     private boolean bdat;
     /** BDAT: an earlier chunk failed; skip chunks until LAST or RSET. */
@@ -250,6 +252,10 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 return;
             }
         }
+        Cleanup cleanup = services.cleanup();
+        if (cleanup != null && config != null) {
+            filters = cleanup.filters(config).orElse(null);
+        }
         if (!settings.delayReject()) {
             commandPending = true;
             evaluate(RestrictionEngine.CLIENT, "CONNECT", null).whenCompleteAsync((decision, e) -> {
@@ -261,17 +267,74 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                     accessDenied = decision.reply().orElseThrow().toString();
                     reply(accessDenied);
                     errorCount++;
+                    flush();
+                    resumeLater();
                 } else {
-                    reply("220 " + settings.banner());
+                    greet();
                 }
-                flush();
-                resumeLater();
             }, ctx.executor());
             return;
         }
-        reply("220 " + settings.banner());
-        flush();
-        resumeLater();
+        greet();
+    }
+
+    /**
+     * The greeting, once the filters heard of the client: a filter's refusal takes its place (Postfix's milter
+     * CONNECT reply), and every later command is refused; a 421 closes the connection.
+     */
+    private void greet() {
+        commandPending = true;
+        askFilters("CONNECT", f -> f.connect(clientInfo()), refusal -> {
+            commandPending = false;
+            if (refusal != null) {
+                if (refusal.reply().code() == 421) {
+                    closeWith(refusal.reply().toString());
+                    return;
+                }
+                accessDenied = refusal.reply().toString();
+                reply(accessDenied);
+                errorCount++;
+            } else {
+                reply("220 " + settings.banner());
+            }
+            flush();
+            resumeLater();
+        });
+    }
+
+    /**
+     * Tells the session's filters of a command the gateway accepted, on the worker pool (filters may block), and goes
+     * on with their refusal (null: none) on the event loop; nothing happens if the session ended meanwhile. A refusal
+     * is logged as Postfix logs a milter's: {@code NOQUEUE: milter-reject: RCPT from host[addr]: 550 ...; from=<..>
+     * to=<..> proto=ESMTP helo=<..>}.
+     */
+    private void askFilters(String stage, java.util.function.Function<org.estafeta.cleanup.FilterChannel,
+            Optional<org.estafeta.cleanup.FilterChannel.Refusal>> event,
+            java.util.function.Consumer<org.estafeta.cleanup.FilterChannel.Refusal> then) {
+        org.estafeta.cleanup.FilterChannel f = filters;
+        if (f == null) {
+            then.accept(null);
+            return;
+        }
+        CompletableFuture.supplyAsync(() -> event.apply(f).orElse(null), services.workers())
+                .whenCompleteAsync((refusal, e) -> {
+                    if (phase != Phase.COMMANDS) {
+                        return;
+                    }
+                    org.estafeta.cleanup.FilterChannel.Refusal r = refusal;
+                    if (e != null) {
+                        log.warn(namaddr + ": content filters failed at " + stage + ": " + e);
+                        r = new org.estafeta.cleanup.FilterChannel.Refusal(
+                                Reply.tempfail(451, "4.3.0", "Error: content filter temporarily unavailable"), "", false);
+                    }
+                    if (r != null) {
+                        String saved = where;
+                        where = stage;
+                        logWhatsup("milter-reject", r.reply().toString());
+                        where = saved;
+                    }
+                    then.accept(r);
+                }, ctx.executor());
     }
 
     private String clientName() {
@@ -367,6 +430,15 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }
         if (countedConnection) {
             limits.disconnect(addr, System.nanoTime());
+        }
+        if (filters != null) {
+            org.estafeta.cleanup.FilterChannel f = filters;
+            filters = null;
+            try {
+                services.workers().execute(f::close);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                f.close(); // shutting down
+            }
         }
         if (reason == null && !closedByServer) {
             reason = REASON_LOST_CONNECTION;
@@ -619,8 +691,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     private void heloWithMechanisms(String name, boolean extended, SmtpCommand command) {
         saslMechanisms = null;
         if (!extended || !sasl.active(tlsActive) || sasl.exception(clientAddress)) {
-            heloAccepted(name, extended);
-            done(command, true);
+            heloAccepted(name, extended, command);
             return;
         }
         pending();
@@ -640,13 +711,35 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             if (list != null && list.isEmpty()) {
                 log.warn(namaddr + ": SASL " + sasl.type() + ": no mechanism left after the security options");
             }
-            heloAccepted(name, extended);
-            done(command, true);
+            heloAccepted(name, extended, command);
             flush();
         }, ctx.executor());
     }
 
-    private void heloAccepted(String name, boolean extended) {
+    private void heloAccepted(String name, boolean extended, SmtpCommand command) {
+        if (filters == null) {
+            heloReply(name, extended);
+            done(command, true);
+            return;
+        }
+        pending();
+        askFilters(command.name(), f -> f.helo(printable(name)), refusal -> {
+            if (refusal != null) {
+                if (refusal.reply().code() == 421) {
+                    closeWith(refusal.reply().toString());
+                    return;
+                }
+                reply(refusal.reply().toString());
+                done(command, false);
+            } else {
+                heloReply(name, extended);
+                done(command, true);
+            }
+            flush();
+        });
+    }
+
+    private void heloReply(String name, boolean extended) {
         resetTransaction();
         heloName = printable(name);
         protocol = extended ? "ESMTP" : "SMTP";
@@ -1224,15 +1317,39 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                     if (d != null) {
                         actions = d.actions();
                     }
-                    mailAccepted(address, params, declaredUtf8, declaredSize);
-                    done(cmd, true);
+                    mailFiltered(address, params, declaredUtf8, declaredSize, cmd);
                 }
                 flush();
             }, ctx.executor());
             return;
         }
-        mailAccepted(address, params, declaredUtf8, declaredSize);
-        done(cmd, true);
+        mailFiltered(address, params, declaredUtf8, declaredSize, cmd);
+    }
+
+    /** MAIL accepted by the restrictions: the filters hear of it, and a refusal of theirs refuses it. */
+    private void mailFiltered(String address, Map<String, String> params, boolean utf8, long size, SmtpCommand cmd) {
+        if (filters == null) {
+            mailAccepted(address, params, utf8, size);
+            done(cmd, true);
+            return;
+        }
+        pending();
+        sender = address; // for the log line of a refusal
+        askFilters("MAIL", f -> f.mail(address, params), refusal -> {
+            if (refusal != null) {
+                resetTransaction();
+                if (refusal.reply().code() == 421) {
+                    closeWith(refusal.reply().toString());
+                    return;
+                }
+                reply(refusal.reply().toString());
+                done(cmd, false);
+            } else {
+                mailAccepted(address, params, utf8, size);
+                done(cmd, true);
+            }
+            flush();
+        });
     }
 
     private void mailAccepted(String address, Map<String, String> params, boolean utf8, long size) {
@@ -1293,6 +1410,13 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             return;
         }
         Submission.Recipient recipient = new Submission.Recipient(address, notify, orcpt);
+        Map<String, String> rcptParameters = new java.util.LinkedHashMap<>();
+        for (int i = 3; i < argv.size(); i++) {
+            String arg = argv.get(i).text();
+            int eq = arg.indexOf('=');
+            rcptParameters.put((eq < 0 ? arg : arg.substring(0, eq)).toUpperCase(Locale.ROOT),
+                    eq < 0 ? "" : arg.substring(eq + 1));
+        }
         pending();
         checkRecipient(address, "RCPT").whenCompleteAsync((refusal, e) -> {
             if (phase != Phase.COMMANDS) {
@@ -1301,6 +1425,9 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             if (refusal != null) {
                 reply(refusal);
                 done(cmd, false);
+            } else if (filters != null) {
+                rcptFiltered(recipient, rcptParameters, cmd);
+                return;
             } else {
                 recipients.add(recipient);
                 lastRecipient = address;
@@ -1309,6 +1436,28 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             }
             flush();
         }, ctx.executor());
+    }
+
+    /** RCPT accepted by the restrictions: the filters hear of it, and a refusal of theirs refuses this recipient. */
+    private void rcptFiltered(Submission.Recipient recipient, Map<String, String> parameters, SmtpCommand cmd) {
+        String saved = lastRecipient;
+        lastRecipient = recipient.address(); // for the log line of a refusal
+        askFilters("RCPT", f -> f.rcpt(recipient.address(), parameters), refusal -> {
+            if (refusal != null) {
+                lastRecipient = saved;
+                if (refusal.reply().code() == 421) {
+                    closeWith(refusal.reply().toString());
+                    return;
+                }
+                reply(refusal.reply().toString());
+                done(cmd, false);
+            } else {
+                recipients.add(recipient);
+                reply("250 2.1.5 Ok");
+                done(cmd, true);
+            }
+            flush();
+        });
     }
 
     /**
@@ -1477,7 +1626,7 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                     actions.redirect(), actions.prependHeaders());
         }
         pipe.open(cleanup, new Submission(sender, mailParameters, recipients, client, protocol, effective,
-                Optional.empty(), receivedComments()), config);
+                Optional.empty(), receivedComments()), config, filters);
     }
 
     /**
@@ -1826,6 +1975,9 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         if (pipe != null) {
             pipe.abort();
             pipe = null;
+        }
+        if (filters != null) {
+            filters.reset();
         }
         sender = null;
         saslSender = null;

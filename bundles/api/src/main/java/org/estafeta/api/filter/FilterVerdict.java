@@ -27,15 +27,47 @@ public sealed interface FilterVerdict
      * queued and then deletes it. Later filters in the chain see the message without these edits and without the
      * new body (they do see the added headers), as later milters do in Estafeta.
      *
+     * <p>Since 1.2 also: {@code removeRecipients} taken out of the envelope (a recipient a filter both adds and
+     * removes is removed; removing every recipient discards the message); {@code sender} the new envelope sender
+     * (empty string: the null sender); {@code redirect} an address that replaces every recipient at delivery
+     * (Postfix's REDIRECT: the log keeps each original recipient as {@code orig_to}); {@code route} a
+     * {@code transport:destination} the queue manager delivers the message through instead of the usual routing
+     * (Postfix's FILTER); {@code blindCopies} recipients added as Postfix's BCC action adds them: rewritten like any
+     * recipient, never notified ({@code NOTIFY=NEVER}).
+     *
      * @since 1.1
      */
     record Modify(List<Header> addHeaders, List<HeaderEdit> edits, List<String> addRecipients,
-            java.util.Optional<java.nio.file.Path> body) implements FilterVerdict {
+            java.util.Optional<java.nio.file.Path> body, List<String> removeRecipients,
+            java.util.Optional<String> sender, java.util.Optional<String> redirect, java.util.Optional<String> route,
+            List<String> blindCopies) implements FilterVerdict {
         public Modify {
             addHeaders = List.copyOf(addHeaders);
             edits = List.copyOf(edits);
             addRecipients = List.copyOf(addRecipients);
             Objects.requireNonNull(body, "body");
+            removeRecipients = List.copyOf(removeRecipients);
+            Objects.requireNonNull(sender, "sender");
+            Objects.requireNonNull(redirect, "redirect");
+            Objects.requireNonNull(route, "route");
+            blindCopies = List.copyOf(blindCopies);
+            if (route.isPresent() && route.get().indexOf(':') < 0) {
+                throw new IllegalArgumentException("route needs transport:destination: " + route.get());
+            }
+        }
+
+        /** The changes of api 1.1: headers, header edits, added recipients, the body. */
+        public Modify(List<Header> addHeaders, List<HeaderEdit> edits, List<String> addRecipients,
+                java.util.Optional<java.nio.file.Path> body) {
+            this(addHeaders, edits, addRecipients, body, List.of(), java.util.Optional.empty(),
+                    java.util.Optional.empty(), java.util.Optional.empty(), List.of());
+        }
+
+        /** Only envelope changes (recipients removed and added, a new sender), nothing of the content. @since 1.2 */
+        public static Modify envelope(List<String> addRecipients, List<String> removeRecipients,
+                java.util.Optional<String> sender) {
+            return new Modify(List.of(), List.of(), addRecipients, java.util.Optional.empty(), removeRecipients,
+                    sender, java.util.Optional.empty(), java.util.Optional.empty(), List.of());
         }
     }
 

@@ -68,21 +68,45 @@ public final class CleanupService implements Cleanup {
     volatile org.estafeta.tables.TableService tables;
 
     private final FilterRegistry filters = new FilterRegistry();
-    /** Where filters run: never the caller's thread (an smtpd worker), so that their timeout can be enforced. */
-    private final ExecutorService filterThreads = Executors.newCachedThreadPool(new ThreadFactory() {
-        private final AtomicInteger n = new AtomicInteger();
+    /**
+     * Interrupts a filter call that overran {@code estafeta_content_filter_timeout} (filters run on the caller's
+     * worker thread, never on an event loop).
+     */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor watchdog = watchdog();
 
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread t = new Thread(r, "cleanup-filter-" + n.incrementAndGet());
+    private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
+        var w = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "cleanup-filter-watchdog");
             t.setDaemon(true);
             return t;
-        }
-    });
+        });
+        w.setRemoveOnCancelPolicy(true);
+        return w;
+    }
 
     @Reference(service = ContentFilter.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void addFilter(ContentFilter filter, ServiceReference<ContentFilter> ref) {
+        register(filter, ref);
+    }
+
+    void removeFilter(ContentFilter filter, ServiceReference<ContentFilter> ref) {
+        filters.remove(((Number) ref.getProperty(Constants.SERVICE_ID)).longValue());
+    }
+
+    @Reference(service = org.estafeta.api.filter.SessionFilter.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addSessionFilter(org.estafeta.api.filter.SessionFilter filter,
+            ServiceReference<org.estafeta.api.filter.SessionFilter> ref) {
+        register(filter, ref);
+    }
+
+    void removeSessionFilter(org.estafeta.api.filter.SessionFilter filter,
+            ServiceReference<org.estafeta.api.filter.SessionFilter> ref) {
+        filters.remove(((Number) ref.getProperty(Constants.SERVICE_ID)).longValue());
+    }
+
+    private void register(Object filter, ServiceReference<?> ref) {
         Object name = ref.getProperty(ContentFilter.NAME);
         if (!(name instanceof String n) || n.isBlank()) {
             log.warn("content filter service {} has no {} property; ignored", ref.getProperty(Constants.SERVICE_ID),
@@ -96,18 +120,26 @@ public final class CleanupService implements Cleanup {
                 ((Number) ref.getProperty(Constants.SERVICE_ID)).longValue()));
     }
 
-    void removeFilter(ContentFilter filter, ServiceReference<ContentFilter> ref) {
-        filters.remove(((Number) ref.getProperty(Constants.SERVICE_ID)).longValue());
-    }
-
     /** For tests: a filter registered under {@code name} by {@code origin} ({@code symbolic-name version}). */
     void registerFilter(String name, ContentFilter filter, String origin) {
-        filters.add(new FilterRegistry.Entry(name, filter, origin, 0, 0));
+        filters.add(new FilterRegistry.Entry(name, filter, origin, 0, nextTestId--));
     }
+
+    /** For tests: a session filter registered under {@code name} by {@code origin}. */
+    void registerFilter(String name, org.estafeta.api.filter.SessionFilter filter, String origin) {
+        filters.add(new FilterRegistry.Entry(name, filter, origin, 0, nextTestId--));
+    }
+
+    /** For tests: the registration of {@code name} goes away (its bundle stopped). */
+    void unregisterFilter(String name) {
+        filters.find(name).ifPresent(e -> filters.remove(e.serviceId()));
+    }
+
+    private long nextTestId = -1;
 
     @Deactivate
     void deactivate() {
-        filterThreads.shutdownNow();
+        watchdog.shutdownNow();
     }
 
     @org.osgi.service.component.annotations.Activate
@@ -128,15 +160,43 @@ public final class CleanupService implements Cleanup {
 
     @Override
     public Stream open(Submission s, ConfigSnapshot service) throws IOException {
-        return open(s, service, false);
+        return open(s, service, false, null);
+    }
+
+    @Override
+    public Stream open(Submission s, ConfigSnapshot service, org.estafeta.cleanup.FilterChannel channel)
+            throws IOException {
+        return open(s, service, false, channel);
     }
 
     @Override
     public Stream openInternal(Submission s) throws IOException {
-        return open(s, null, true);
+        return open(s, null, true, null);
     }
 
-    private Stream open(Submission s, ConfigSnapshot service, boolean internal) throws IOException {
+    @Override
+    public java.util.Optional<org.estafeta.cleanup.FilterChannel> filters(ConfigSnapshot service) {
+        ConfigSnapshot own = service != null ? service : config.current();
+        FilterSettings settings;
+        try {
+            settings = FilterSettings.from(own).withMilters(own, false, ReceiveOverrides.from(own).noMilters());
+        } catch (IllegalArgumentException e) {
+            // the session goes on without; each message is refused at cleanup with the same warning
+            log.warn("{}", e.getMessage());
+            return java.util.Optional.empty();
+        }
+        if (!settings.active()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(chain(settings, own));
+    }
+
+    private SessionChain chain(FilterSettings settings, ConfigSnapshot own) {
+        return new SessionChain(settings, filters, watchdog, new SnapshotPluginContext(own, "cleanup", clock), log);
+    }
+
+    private Stream open(Submission s, ConfigSnapshot service, boolean internal,
+            org.estafeta.cleanup.FilterChannel channel) throws IOException {
         ConfigSnapshot snapshot = config.current();
         ConfigSnapshot own = service != null ? service : snapshot;
         CleanupSettings settings = CleanupSettings.from(snapshot);
@@ -224,14 +284,24 @@ public final class CleanupService implements Cleanup {
         }
         top.append(received(s, settings, writer.id(), arrival));
         byte[] b = top.toString().getBytes(StandardCharsets.UTF_8);
+        // the filter chain: the session's (smtpd) or one for this message alone, with header/body checks first
+        SessionChain chain = channel instanceof SessionChain sc ? sc : null;
+        boolean ownChain = false;
+        org.estafeta.api.message.Reply replayRefusal = null;
+        if (chain == null && (filterSettings.active() || checks != null)) {
+            chain = chain(filterSettings, own);
+            ownChain = true;
+            replayRefusal = replay(chain, s, settings);
+        }
         CleanupStream.Filtering filtering = null;
-        if (filterSettings.active()) {
+        if (chain != null) {
             try {
-                Spool spool = Spool.create(store.directory().resolve(FileQueueStore.WORK_DIRECTORY), writer.id());
-                filtering = new CleanupStream.Filtering(new FilterChain(filterSettings, filters, filterThreads),
+                Spool spool = chain.hasFilters()
+                        ? Spool.create(store.directory().resolve(FileQueueStore.WORK_DIRECTORY), writer.id()) : null;
+                filtering = new CleanupStream.Filtering(chain, ownChain,
                         new org.estafeta.api.message.Envelope(writer.id(), sender, filterRecipients(rcpts, s),
                                 s.client()),
-                        new SnapshotPluginContext(own, "cleanup", clock), b, spool);
+                        b, spool);
             } catch (IOException | RuntimeException e) {
                 writer.abort();
                 if (checks != null) {
@@ -240,14 +310,52 @@ public final class CleanupService implements Cleanup {
                 if (headerRewriter != null) {
                     headerRewriter.close();
                 }
+                if (ownChain) {
+                    chain.close();
+                }
                 log.warn("{}: filter spool create error: {}", writer.id(), e.getMessage());
                 throw e instanceof IOException io && QueueStore.isStorageShortage(io)
                         ? new InsufficientStorageException("queue file write error: " + e.getMessage(), e)
                         : e instanceof IOException io2 ? io2 : new IOException(e);
             }
         }
-        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, checks, s, headerRewriter,
+        CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, s, headerRewriter,
                 filtering);
+        if (chain != null) {
+            SessionChain.ActionLog lines = new SessionChain.ActionLog() {
+                @Override
+                public void action(String verb, String subject, String detail) {
+                    stream.logAction(verb, subject, detail);
+                }
+
+                @Override
+                public void warn(String text) {
+                    log.warn("{}", text);
+                }
+            };
+            HeaderBodyChecks hbc = null;
+            if (checks != null) {
+                stream.closeWith(checks);
+                hbc = new HeaderBodyChecks(checks, lines, target == QueueName.HOLD);
+            }
+            // the chain's own warnings name the message (warning: ID: filter ...), the checks' are Postfix's
+            String id = writer.id();
+            int no = chain.data(id, hbc, new SessionChain.ActionLog() {
+                @Override
+                public void action(String verb, String subject, String detail) {
+                    stream.logAction(verb, subject, detail);
+                }
+
+                @Override
+                public void warn(String text) {
+                    log.warn("{}: {}", id, text);
+                }
+            });
+            stream.chainMessage(no);
+            if (replayRefusal != null) {
+                chain.refuse(replayRefusal);
+            }
+        }
         List<Envelope.Recipient> queued = rcpts;
         stream.blindCopies(addresses -> {
             try (AddressRewriter bcc = AddressRewriter.open(snapshot, tables, s, mappings)) {
@@ -269,6 +377,32 @@ public final class CleanupService implements Cleanup {
             stream.discard();
         });
         return stream;
+    }
+
+    /**
+     * The command events for a message whose session no filter followed (local submission, or smtpd mail while the
+     * service had no filters when the session began): CONNECT (for local submission {@code localhost}), HELO, MAIL,
+     * each RCPT, as Postfix's cleanup plays them to non_smtpd_milters. Returns the first refusal: the message's.
+     */
+    private static org.estafeta.api.message.Reply replay(SessionChain chain, Submission s, CleanupSettings settings) {
+        org.estafeta.api.message.ClientInfo client = s.local().isPresent()
+                ? new org.estafeta.api.message.ClientInfo("127.0.0.1", "localhost", "localhost", false,
+                        java.util.Optional.empty())
+                : s.client();
+        var r = chain.connect(client);
+        if (r.isEmpty()) {
+            r = chain.helo(client.helo().isEmpty() ? client.hostname() : client.helo());
+        }
+        if (r.isEmpty()) {
+            r = chain.mail(s.sender(), s.mailParameters());
+        }
+        for (Submission.Recipient rcpt : s.recipients()) {
+            if (r.isPresent()) {
+                break;
+            }
+            r = chain.rcpt(rcpt.address(), java.util.Map.of());
+        }
+        return r.map(org.estafeta.cleanup.FilterChannel.Refusal::reply).orElse(null);
     }
 
     /**

@@ -22,9 +22,13 @@ import org.slf4j.Logger;
  * One message on its way to the queue: the bytes go to the queue file as they arrive; while in the header section
  * each line is collected into its header field (mime4j's field builder, bounded by {@code header_size_limit})
  * so that Message-ID and Date are seen. At the end of the headers the missing ones are added when configured.
- * Memory is one header field and the writer's fixed buffer, whatever the message size. With content filters the
- * bytes go to a {@link Spool} instead; at commit the filters read them there and the spool is copied into the queue
- * file after the headers they added.
+ * Memory is one header field, one body chunk and the writer's fixed buffer, whatever the message size.
+ *
+ * <p>With a filter chain ({@link SessionChain}: header_checks and body_checks first, then the content filters and
+ * milters) each complete header goes through the chain before it is written (a filter may replace or delete it), and
+ * the body goes through in chunks of whole lines. With content filters besides the checks the bytes go to a
+ * {@link Spool}; at commit the filters' end-of-message verdicts are taken and the spool is copied into the queue
+ * file after the headers they added, with their edits.
  */
 final class CleanupStream implements Cleanup.Stream {
     private final QueueStore.Writer writer;
@@ -32,29 +36,15 @@ final class CleanupStream implements Cleanup.Stream {
     private final Logger log;
     private final Instant arrival;
     private QueueName target;
-    /** header/body checks of this message, or null when none is configured. */
-    private final ContentChecks checks;
     /** header address rewriting (canonical maps, masquerading) of this message, or null. */
     private final AddressRewriter rewriter;
     private final org.estafeta.cleanup.Submission submission;
-    /** The first REJECT (or numeric action) of a check: the reply at the end of DATA. */
-    private org.estafeta.api.message.Reply rejected;
-    /** A check's table failed: the message is refused with 451 4.3.0 and the reason is logged. */
+    /** Header address rewriting failed: the message is refused with 451 4.3.0 and the reason is logged. */
     private String deferred;
+    /** An access(5) DISCARD: acknowledged, never queued. */
     private boolean discarded;
-    // ---- body scanning (only with checks): the current line, MIME part boundaries, bytes checked in this part
-    private final ByteArrayOutputStream bodyLine = new ByteArrayOutputStream(256);
-    private final java.util.ArrayDeque<String> boundaries = new java.util.ArrayDeque<>();
-    private String primaryBoundary;
-    private boolean inPartHeaders;
-    private final List<byte[]> partHeaderRaw = new ArrayList<>();
-    private final StringBuilder partHeader = new StringBuilder();
-    private String partBoundary;
-    /** The part being read is a message/rfc822 attachment: its body starts with the attached message's headers. */
-    private boolean partIsMessage;
-    /** The header block being read is an attached message's (nested_header_checks), not a MIME part's. */
-    private boolean nested;
-    private long partBytes;
+    /** The body bytes not yet given to the filters: whole lines, at most one chunk. */
+    private final ByteArrayOutputStream chunk = new ByteArrayOutputStream(8192);
     /** The current line while in the header section (bounded). */
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
     private final DefaultFieldBuilder field;
@@ -65,17 +55,16 @@ final class CleanupStream implements Cleanup.Stream {
     private boolean sawDate;
     private boolean sawFrom;
     private boolean done;
-    /** The content filters of this message, or null when none is configured. */
+    /** The filters of this message (header/body checks included), or null when none is configured. */
     private final Filtering filtering;
-    // ---- header/body checks' decisions for the extracted segment (written after the content at commit)
-    /** The last FILTER {@code transport:destination}, or null. */
+    /** Recipients the filters added, removed; a new sender (extracted records at commit). */
+    private List<String> filterRecipients = List.of();
+    private List<String> removedRecipients = List.of();
+    private java.util.Optional<String> changedSender = java.util.Optional.empty();
+    /** FILTER, REDIRECT and BCC decisions of the filters (header/body checks' among them). */
     private String filterTo;
-    /** The last REDIRECT address, or null. */
     private String redirectTo;
-    /** The BCC addresses, in the order the checks named them. */
     private final List<String> blindCopies = new ArrayList<>();
-    /** A REDIRECT or PASS ended the checks of this message (Postfix clears CLEANUP_FLAG_FILTER_ALL). */
-    private boolean checksEnded;
     /** How BCC addresses become recipients (rewritten, expanded); null: taken as they are. */
     private BlindCopies blindCopyRecipients;
 
@@ -89,35 +78,26 @@ final class CleanupStream implements Cleanup.Stream {
     }
 
     /**
-     * What a message with content filters needs: the chain, the envelope and context the filters get, the lines
-     * cleanup wrote on top of the queue file (they are part of what filters see), and the spool the rest goes to
-     * until the filters have spoken.
+     * What a message with filters needs: the chain (closed with the message when {@code ownChain}: cleanup opened it
+     * for this message alone), the envelope the filters get at the end, the lines cleanup wrote on top of the queue
+     * file (they are part of what filters see), and the spool the rest goes to until the filters have spoken (null
+     * when only header/body checks run: they never need the message again).
      */
-    record Filtering(FilterChain chain, org.estafeta.api.message.Envelope envelope,
-            org.estafeta.api.plugin.PluginContext context, byte[] top, Spool spool) {
+    record Filtering(SessionChain chain, boolean ownChain, org.estafeta.api.message.Envelope envelope, byte[] top,
+            Spool spool) {
     }
 
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target) {
-        this(writer, settings, log, arrival, target, null, null, null, null);
+        this(writer, settings, log, arrival, target, null, null, null);
     }
 
     /**
-     * @param checks header/body checks, or null
      * @param rewriter header address rewriting, or null when headers are not rewritten; closed with the stream
+     * @param filtering the filters, or null; with a spool the message goes there until commit, which deletes it
      */
     CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target,
-            ContentChecks checks, org.estafeta.cleanup.Submission submission, AddressRewriter rewriter) {
-        this(writer, settings, log, arrival, target, checks, submission, rewriter, null);
-    }
-
-    /**
-     * @param filtering the content filters, or null; the message goes to its spool until commit, which deletes it
-     */
-    CleanupStream(QueueStore.Writer writer, CleanupSettings settings, Logger log, Instant arrival, QueueName target,
-            ContentChecks checks, org.estafeta.cleanup.Submission submission, AddressRewriter rewriter,
-            Filtering filtering) {
+            org.estafeta.cleanup.Submission submission, AddressRewriter rewriter, Filtering filtering) {
         this.filtering = filtering;
-        this.checks = checks;
         this.rewriter = rewriter;
         this.submission = submission;
         this.writer = writer;
@@ -138,8 +118,9 @@ final class CleanupStream implements Cleanup.Stream {
     }
 
     /**
-     * The records the checks decided, for the queue file's extracted segment: FILTER, then REDIRECT (the last of
-     * each), then the BCC recipients.
+     * The records the filters (header/body checks among them) decided, for the queue file's extracted segment:
+     * FILTER, then REDIRECT (the last of each), a new sender, the removed recipients, then the BCC recipients and
+     * those filters added (docs/queue-file-format.md).
      */
     private org.estafeta.queue.Envelope.Extracted extracted() throws IOException {
         List<org.estafeta.queue.Envelope.Action> actions = new ArrayList<>();
@@ -149,15 +130,24 @@ final class CleanupStream implements Cleanup.Stream {
         if (redirectTo != null) {
             actions.add(new org.estafeta.queue.Envelope.Action("redirect", redirectTo));
         }
-        List<org.estafeta.queue.Envelope.Recipient> rcpts = List.of();
+        changedSender.ifPresent(v -> actions.add(new org.estafeta.queue.Envelope.Action("sender", v)));
+        for (String r : removedRecipients) {
+            actions.add(new org.estafeta.queue.Envelope.Action("remove", r));
+        }
+        List<org.estafeta.queue.Envelope.Recipient> rcpts = new ArrayList<>();
         if (!blindCopies.isEmpty()) {
             if (blindCopyRecipients != null) {
-                rcpts = blindCopyRecipients.recipients(blindCopies);
+                rcpts.addAll(blindCopyRecipients.recipients(blindCopies));
             } else {
-                rcpts = blindCopies.stream().distinct().map(a -> new org.estafeta.queue.Envelope.Recipient(a,
+                blindCopies.stream().distinct().map(a -> new org.estafeta.queue.Envelope.Recipient(a,
                         List.of("NEVER"), java.util.Optional.empty(), org.estafeta.queue.Envelope.Status.PENDING))
-                        .toList();
+                        .forEach(rcpts::add);
             }
+        }
+        for (String r : filterRecipients) {
+            // recipients a filter added: delivered as given (no rewriting), default DSN
+            rcpts.add(new org.estafeta.queue.Envelope.Recipient(r, List.of(), java.util.Optional.empty(),
+                    org.estafeta.queue.Envelope.Status.PENDING));
         }
         return new org.estafeta.queue.Envelope.Extracted(actions, rcpts);
     }
@@ -252,16 +242,11 @@ final class CleanupStream implements Cleanup.Stream {
             // not a well-formed field after all: it is still content, passed on as received
         }
         field.reset();
-        if (checks != null && f != null) {
-            String name = f.getName();
-            boolean mime = name.regionMatches(true, 0, "Content-", 0, 8) && checks.has(ContentChecks.Kind.MIME_HEADER);
-            if (name.equalsIgnoreCase("Content-Type")) {
-                primaryBoundary = boundary(f.getBody());
-            }
-            bytes = checked(mime ? ContentChecks.Kind.MIME_HEADER : ContentChecks.Kind.HEADER, logical(bytes), bytes);
+        if (filtering != null && f != null && filtering.chain().open()) {
+            bytes = filtering.chain().header(bytes);
         }
         if (rewriter != null && f != null && deferred == null && bytes == original) {
-            // as Postfix: a header that header_checks left alone has its addresses rewritten after the checks
+            // as Postfix: a header that header_checks (and the filters) left alone has its addresses rewritten after
             try {
                 bytes = HeaderAddresses.rewrite(f.getName(), bytes, rewriter::header);
             } catch (IOException e) {
@@ -270,12 +255,6 @@ final class CleanupStream implements Cleanup.Stream {
             }
         }
         emit(bytes);
-    }
-
-    /** A header's text as header_checks sees it: its lines joined with {@code \n}, without the final line end. */
-    private static String logical(byte[] raw) {
-        String s = new String(raw, StandardCharsets.UTF_8).replace("\r\n", "\n");
-        return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
     }
 
     private static final java.util.regex.Pattern BOUNDARY =
@@ -290,227 +269,62 @@ final class CleanupStream implements Cleanup.Stream {
         return m.find() ? (m.group(1) != null ? m.group(1) : m.group(2)) : null;
     }
 
-    // ------------------------------------------------------------------ body_checks and MIME part headers
-
-    /** Body bytes: passed through, or (with checks) split into lines and checked. */
-    private void body(byte[] data, int off, int len) throws IOException {
-        if (checks == null) {
-            emit(data, off, len);
-            return;
-        }
-        if (primaryBoundary != null) {
-            boundaries.push(primaryBoundary);
-            primaryBoundary = null;
-        }
-        int end = off + len;
-        int start = off;
-        for (int i = off; i < end; i++) {
-            if (data[i] == '\n' || bodyLine.size() + (i - start + 1) >= LINE_LIMIT) {
-                bodyLine.write(data, start, i - start + 1);
-                start = i + 1;
-                bodyLine(bodyLine.toByteArray());
-                bodyLine.reset();
-            }
-        }
-        bodyLine.write(data, start, end - start);
-    }
-
     /** Postfix's line_length_limit: longer body lines are checked in pieces of this size. */
     static final int LINE_LIMIT = 2048;
 
-    private void bodyLine(byte[] raw) throws IOException {
-        String text = new String(raw, StandardCharsets.UTF_8);
-        if (text.endsWith("\n")) {
-            text = text.substring(0, text.length() - (text.endsWith("\r\n") ? 2 : 1));
-        }
-        if (text.startsWith("--") && !boundaries.isEmpty()) {
-            for (String b : boundaries) {
-                if (text.equals("--" + b) || text.equals("--" + b + "--")) {
-                    flushPartHeader();
-                    while (!boundaries.peek().equals(b)) {
-                        boundaries.pop();
-                    }
-                    nested = false;
-                    partIsMessage = false;
-                    if (text.endsWith("--") && text.length() == b.length() + 4) {
-                        boundaries.pop();
-                        inPartHeaders = false;
-                    } else {
-                        inPartHeaders = true;
-                        partBoundary = null;
-                    }
-                    partBytes = 0;
-                    emit(raw);
-                    return;
-                }
-            }
-        }
-        if (inPartHeaders) {
-            if (text.isEmpty()) {
-                flushPartHeader();
-                if (partBoundary != null) {
-                    boundaries.push(partBoundary);
-                    partBoundary = null;
-                }
-                if (partIsMessage && !nested) {
-                    nested = true; // the attached message's own headers follow
-                    partIsMessage = false;
-                } else {
-                    inPartHeaders = false;
-                    nested = false;
-                }
-                emit(raw);
-                return;
-            }
-            if ((text.charAt(0) == ' ' || text.charAt(0) == '\t') && !partHeaderRaw.isEmpty()) {
-                partHeaderRaw.add(raw);
-                partHeader.append('\n').append(text);
-                return;
-            }
-            flushPartHeader();
-            partHeaderRaw.add(raw);
-            partHeader.append(text);
-            return;
-        }
-        if (partBytes < checks.bodySizeLimit() && checks.has(ContentChecks.Kind.BODY)) {
-            partBytes += raw.length;
-            emit(checked(ContentChecks.Kind.BODY, text, raw));
-            return;
-        }
-        emit(raw);
-    }
+    // ------------------------------------------------------------------ the body, in chunks of whole lines
 
-    private void flushPartHeader() throws IOException {
-        if (partHeaderRaw.isEmpty()) {
+    /** Body bytes: written through, or (with filters) gathered into chunks of whole lines for the chain. */
+    private void body(byte[] data, int off, int len) throws IOException {
+        if (filtering == null) {
+            emit(data, off, len);
             return;
         }
-        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-        for (byte[] b : partHeaderRaw) {
-            all.write(b);
+        int end = off + len;
+        while (off < end) {
+            int n = Math.min(end - off, SessionChain.CHUNK - chunk.size());
+            chunk.write(data, off, n);
+            off += n;
+            if (chunk.size() == SessionChain.CHUNK) {
+                flushChunk(false);
+            }
         }
-        String text = partHeader.toString();
-        partHeaderRaw.clear();
-        partHeader.setLength(0);
-        boolean mimeHeader = text.regionMatches(true, 0, "Content-", 0, 8);
-        if (text.regionMatches(true, 0, "Content-Type:", 0, 13)) {
-            partBoundary = boundary(text.substring(13));
-            partIsMessage = !nested && text.substring(13).strip().toLowerCase(Locale.ROOT).startsWith("message/rfc822");
-        }
-        // Postfix's header classes: a MIME part's headers and an attached message's Content-* headers are MIME
-        // headers; the attached message's other headers are nested headers
-        ContentChecks.Kind kind = nested && !mimeHeader ? ContentChecks.Kind.NESTED_HEADER : ContentChecks.Kind.MIME_HEADER;
-        emit(checked(kind, text, all.toByteArray()));
     }
 
     /**
-     * Runs one check and applies its action; returns the bytes to write in place of {@code raw} (the same array
-     * when nothing changes). After a REJECT or DISCARD nothing more is checked, as in Postfix.
+     * Gives the chain the gathered body bytes up to their last line end (all of them when {@code all}, or when one
+     * line fills the chunk: it goes in pieces), keeping the rest for the next chunk.
      */
-    private byte[] checked(ContentChecks.Kind kind, String text, byte[] raw) {
-        if (rejected != null || discarded || deferred != null || checksEnded || !checks.has(kind)) {
-            return raw;
+    private void flushChunk(boolean all) throws IOException {
+        byte[] buf = chunk.toByteArray();
+        int cut = buf.length;
+        if (!all) {
+            int lf = buf.length - 1;
+            while (lf >= 0 && buf[lf] != '\n') {
+                lf--;
+            }
+            cut = lf >= 0 ? lf + 1 : buf.length;
         }
-        ContentChecks.Verdict v = checks.check(kind, text);
-        if (v.defer().isPresent()) {
-            deferred = v.defer().get();
-            log.warn("{}: {}", writer.id(), deferred);
-            return raw;
+        chunk.reset();
+        chunk.write(buf, cut, buf.length - cut);
+        if (cut == 0) {
+            return;
         }
-        if (v.action().isEmpty()) {
-            return raw;
-        }
-        ContentChecks.Action a = v.action().get();
-        String eol = "\r\n";
-        switch (a.name()) {
-            case "REJECT" -> {
-                rejected = a.rejectReply();
-                logAction("reject", kind, text, rejected.enhancedStatus() + " " + rejected.text());
-            }
-            case "WARN" -> logAction("warning", kind, text, a.text());
-            case "INFO" -> logAction("info", kind, text, a.text());
-            case "HOLD" -> {
-                // as Postfix: logged once, and not for a message already on hold
-                if (target != QueueName.HOLD) {
-                    target = QueueName.HOLD;
-                    logAction("hold", kind, text, a.text());
-                }
-            }
-            case "DISCARD" -> {
-                discarded = true;
-                logAction("discard", kind, text, a.text());
-            }
-            case "IGNORE" -> {
-                return new byte[0];
-            }
-            case "REPLACE" -> {
-                logAction("replace", kind, text, a.text());
-                return (a.text() + eol).getBytes(StandardCharsets.UTF_8);
-            }
-            case "PREPEND" -> {
-                logAction("prepend", kind, text, a.text());
-                byte[] p = (a.text() + eol).getBytes(StandardCharsets.UTF_8);
-                byte[] out = java.util.Arrays.copyOf(p, p.length + raw.length);
-                System.arraycopy(raw, 0, out, p.length, raw.length);
-                return out;
-            }
-            case "DUNNO", "OK" -> {
-                // no action
-            }
-            case "PASS" -> {
-                // Postfix 3.2+: no more header/body checks for this message
-                logAction("pass", kind, text, a.text());
-                checksEnded = true;
-            }
-            case "FILTER" -> {
-                if (a.text().isEmpty()) {
-                    log.warn("missing FILTER command argument in {} map", kind.parameter);
-                } else if (a.text().indexOf(':') < 0) {
-                    log.warn("bad FILTER command {} in {} -- need transport:destination", a.text(), kind.parameter);
-                } else {
-                    filterTo = a.text(); // the last one wins
-                    logAction("filter", kind, text, a.text());
-                }
-            }
-            case "REDIRECT" -> {
-                if (a.text().indexOf('@') < 0) {
-                    log.warn("bad REDIRECT target \"{}\" in {} map -- need user@domain", a.text(), kind.parameter);
-                } else {
-                    redirectTo = a.text(); // the last one wins; it ends the checks
-                    logAction("redirect", kind, text, a.text());
-                    checksEnded = true;
-                }
-            }
-            case "BCC" -> {
-                if (a.text().indexOf('@') < 0) {
-                    log.warn("bad BCC address \"{}\" in {} map -- need user@domain", a.text(), kind.parameter);
-                } else {
-                    blindCopies.add(a.text());
-                    logAction("bcc", kind, text, a.text());
-                }
-            }
-            default -> {
-                if (a.name().matches("[45]\\d\\d")) {
-                    rejected = a.rejectReply();
-                    logAction("reject", kind, text, rejected.enhancedStatus() + " " + rejected.text());
-                } else {
-                    log.warn("unknown command in {} map: {}", kind.parameter, a.name());
-                }
-            }
-        }
-        return raw;
+        byte[] piece = cut == buf.length ? buf : java.util.Arrays.copyOf(buf, cut);
+        SessionChain chain = filtering.chain();
+        emit(chain.open() ? chain.body(piece) : piece);
     }
 
     /**
-     * Postfix's cleanup_act_log(): {@code ID: reject: header Subject: x from host[addr]; from=<s> to=<r>
-     * proto=ESMTP helo=<h>: text}.
+     * Postfix's cleanup_act_log() for an action of a filter or of header/body checks: {@code ID: reject: header
+     * Subject: x from host[addr]; from=<s> to=<r> proto=ESMTP helo=<h>: text}.
      */
-    private void logAction(String verb, ContentChecks.Kind kind, String text, String optional) {
-        String shown = text.replace('\n', ' ').replace('\t', ' ');
-        logAction(verb, kind.what + ' ' + (shown.length() > 200 ? shown.substring(0, 200) : shown), optional);
+    void logAction(String verb, String subject, String optional) {
+        logLine(verb, subject, optional);
     }
 
     /** The same line for any subject ({@code header TEXT}, {@code filter NAME (BUNDLE VERSION)}). */
-    private void logAction(String verb, String subject, String optional) {
+    private void logLine(String verb, String subject, String optional) {
         StringBuilder sb = new StringBuilder();
         sb.append(writer.id()).append(": ").append(verb).append(": ").append(subject);
         if (submission != null) {
@@ -568,6 +382,9 @@ final class CleanupStream implements Cleanup.Stream {
         }
         flushField();
         inHeaders = false;
+        if (filtering != null && filtering.chain().open()) {
+            filtering.chain().endOfHeaders();
+        }
         // Postfix's cleanup adds them to local mail whatever always_add_missing_headers says
         var local = submission == null ? java.util.Optional.<org.estafeta.cleanup.Submission.Local>empty()
                 : submission.local();
@@ -621,7 +438,7 @@ final class CleanupStream implements Cleanup.Stream {
 
     private void emit(byte[] b, int off, int len) throws IOException {
         if (len > 0) {
-            if (filtering != null) {
+            if (filtering != null && filtering.spool() != null) {
                 filtering.spool().write(b, off, len);
             } else {
                 writer.write(b, off, len);
@@ -634,6 +451,7 @@ final class CleanupStream implements Cleanup.Stream {
         if (done) {
             throw new IOException(writer.id() + ": message already ended");
         }
+        boolean chainDone = false;
         try {
             if (inHeaders) {
                 byte[] rest = line.toByteArray();
@@ -646,15 +464,12 @@ final class CleanupStream implements Cleanup.Stream {
                     endHeaders();
                 } else {
                     endHeaders();
-                    emit(rest);
+                    body(rest, 0, rest.length);
                 }
             }
-            if (bodyLine.size() > 0) {
-                byte[] last = bodyLine.toByteArray();
-                bodyLine.reset();
-                bodyLine(last);
+            if (filtering != null) {
+                flushChunk(true);
             }
-            flushPartHeader();
             done = true;
             closeTables();
             if (deferred != null) {
@@ -662,13 +477,16 @@ final class CleanupStream implements Cleanup.Stream {
                 throw new Cleanup.Rejected(new org.estafeta.api.message.Reply(451, "4.3.0",
                         "Error: queue file write error"));
             }
-            if (rejected != null) {
-                writer.abort();
-                throw new Cleanup.Rejected(rejected);
-            }
             if (discarded) {
                 writer.abort();
                 return writer.id();
+            }
+            if (filtering != null) {
+                chainDone = true;
+                if (!filter()) {
+                    writer.abort();
+                    return writer.id();
+                }
             }
             org.estafeta.queue.Envelope.Extracted late;
             try {
@@ -680,19 +498,6 @@ final class CleanupStream implements Cleanup.Stream {
                 throw new Cleanup.Rejected(new org.estafeta.api.message.Reply(451, "4.3.0",
                         "Error: queue file write error"));
             }
-            if (filtering != null && !filter()) {
-                writer.abort();
-                return writer.id();
-            }
-            if (!filterRecipients.isEmpty()) {
-                // recipients a filter added: delivered as received (no rewriting), default DSN
-                List<org.estafeta.queue.Envelope.Recipient> all = new ArrayList<>(late.recipients());
-                for (String r : filterRecipients) {
-                    all.add(new org.estafeta.queue.Envelope.Recipient(r, List.of(), java.util.Optional.empty(),
-                            org.estafeta.queue.Envelope.Status.PENDING));
-                }
-                late = new org.estafeta.queue.Envelope.Extracted(late.actions(), all);
-            }
             writer.commit(target, late);
             return writer.id();
         } catch (IOException e) {
@@ -702,48 +507,57 @@ final class CleanupStream implements Cleanup.Stream {
             throw storage(e);
         } finally {
             if (filtering != null) {
-                filtering.spool().delete();
+                if (!chainDone) {
+                    filtering.chain().abortMessage(chainMessage);
+                }
+                if (filtering.ownChain()) {
+                    filtering.chain().close();
+                }
+                if (filtering.spool() != null) {
+                    filtering.spool().delete();
+                }
             }
         }
     }
 
     /**
-     * Runs the content filters on the complete message and acts on their outcome: the added headers go into the
-     * queue file, then the spooled message. Returns false when the message is to be discarded; throws
-     * {@link Cleanup.Rejected} with the reply of a rejection, deferral or failure.
+     * Takes the filters' end-of-message verdicts (header/body checks' first) and acts on them: the added headers go
+     * into the queue file, then the spooled message with the filters' edits; FILTER, REDIRECT, BCC, added and removed
+     * recipients and a new sender go to the extracted segment. Returns false when the message is to be discarded;
+     * throws {@link Cleanup.Rejected} with the reply of a rejection, deferral or failure.
      */
     private boolean filter() throws IOException, Cleanup.Rejected {
         Spool spool = filtering.spool();
-        spool.finish();
         byte[] top = filtering.top();
-        int headerLimit = 2 * settings.headerSizeLimit() + top.length;
-        FilterChain.Outcome outcome = filtering.chain().run(filtering.envelope(),
-                added -> new SpooledContent(top, added, spool.file(), spool.size(), headerLimit + added.length),
-                filtering.context(), new FilterChain.ActionLog() {
-                    @Override
-                    public void action(String verb, String subject, String detail) {
-                        logAction(verb, subject, detail);
-                    }
-
-                    @Override
-                    public void warn(String text) {
-                        log.warn("{}: {}", writer.id(), text);
-                    }
-                });
-        if (outcome instanceof FilterChain.Outcome.Refuse r) {
+        java.util.function.Function<byte[], org.estafeta.api.message.MessageContent> content = null;
+        if (spool != null) {
+            spool.finish();
+            int headerLimit = 2 * settings.headerSizeLimit() + top.length;
+            content = added -> new SpooledContent(top, added, spool.file(), spool.size(), headerLimit + added.length);
+        }
+        SessionChain.Outcome outcome = filtering.chain().endOfMessage(filtering.envelope(), content);
+        if (outcome instanceof SessionChain.Outcome.Refuse r) {
             writer.abort();
             throw new Cleanup.Rejected(r.reply());
         }
-        if (outcome instanceof FilterChain.Outcome.Discard) {
+        if (outcome instanceof SessionChain.Outcome.Discard) {
             return false;
         }
-        FilterChain.Outcome.Pass pass = (FilterChain.Outcome.Pass) outcome;
+        SessionChain.Outcome.Pass pass = (SessionChain.Outcome.Pass) outcome;
         if (pass.hold()) {
             target = QueueName.HOLD;
         }
+        filterRecipients = pass.recipients();
+        removedRecipients = pass.removeRecipients();
+        changedSender = pass.sender();
+        pass.route().ifPresent(v -> filterTo = v);
+        pass.redirect().ifPresent(v -> redirectTo = v);
+        blindCopies.addAll(pass.blindCopies());
+        if (spool == null) {
+            return true; // only the checks ran: the message is in the queue file already
+        }
         byte[] lines = FilterChain.lines(pass.headers());
         writer.write(lines, 0, lines.length);
-        filterRecipients = pass.recipients();
         if (!pass.rewritesContent()) {
             spool.copyTo(writer);
             return true;
@@ -762,28 +576,45 @@ final class CleanupStream implements Cleanup.Stream {
         return true;
     }
 
-    /** Recipients the content filters added (extracted records at commit). */
-    private List<String> filterRecipients = List.of();
-
     @Override
     public void abort() {
         done = true;
         closeTables();
         writer.abort();
         if (filtering != null) {
-            filtering.spool().delete();
+            filtering.chain().abortMessage(chainMessage);
+            if (filtering.ownChain()) {
+                filtering.chain().close();
+            }
+            if (filtering.spool() != null) {
+                filtering.spool().delete();
+            }
         }
     }
 
     private boolean tablesClosed;
+    /** Which of the chain's messages this is ({@link SessionChain#data}). */
+    private int chainMessage;
+
+    void chainMessage(int no) {
+        this.chainMessage = no;
+    }
+
+    /** The header/body check tables of this message, closed with it; or null. */
+    private ContentChecks checkTables;
+
+    /** Closes these check tables with the message. */
+    void closeWith(ContentChecks tables) {
+        this.checkTables = tables;
+    }
 
     private void closeTables() {
         if (tablesClosed) {
             return;
         }
         tablesClosed = true;
-        if (checks != null) {
-            checks.close();
+        if (checkTables != null) {
+            checkTables.close();
         }
         if (rewriter != null) {
             rewriter.close();

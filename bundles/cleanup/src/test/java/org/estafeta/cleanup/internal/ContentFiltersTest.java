@@ -173,7 +173,9 @@ class ContentFiltersTest {
         assertEquals("the body\r\n", one.body());
         assertEquals(List.of("Received", "From", "Subject"), one.headers().stream().map(Header::name).toList());
         assertEquals("hello  folded", one.headers().get(2).value(), "unfolded");
-        assertFalse(one.thread().equals(caller), "filters run on cleanup's own threads");
+        // since the event SPI: on the caller's thread (a worker: smtpd never calls cleanup on its event loop), under
+        // the watchdog that enforces estafeta_content_filter_timeout (slowFilterTimesOut...)
+        assertEquals(caller, one.thread(), "filters run on the calling worker thread");
         Seen two = seen.get(1);
         assertTrue(two.message().contains("\r\nX-First: one\r\nX-First-Too: two\r\nFrom: a@example.org"), two.message());
         assertEquals(List.of("Received", "X-First", "X-First-Too", "From", "Subject"),
@@ -432,5 +434,285 @@ class ContentFiltersTest {
         assertEquals(counted[0] + xCounted.length(), m.contentLength());
         assertTrue(counted[0] > total);
         assertTrue(Runtime.getRuntime().maxMemory() < total, "the heap bound must be below the message size");
+    }
+
+    // ------------------------------------------------------------------ session filters (api filter 1.2)
+
+    /** A session filter that records every event it gets, as {@code event:argument}, and answers with {@code how}. */
+    static final class Recorder implements org.estafeta.api.filter.SessionFilter {
+        final List<String> events = new CopyOnWriteArrayList<>();
+        final java.util.function.Function<String, org.estafeta.api.filter.EventVerdict> how;
+        final java.util.function.Supplier<FilterVerdict> end;
+
+        Recorder(java.util.function.Function<String, org.estafeta.api.filter.EventVerdict> how,
+                java.util.function.Supplier<FilterVerdict> end) {
+            this.how = how;
+            this.end = end;
+        }
+
+        Recorder() {
+            this(e -> org.estafeta.api.filter.EventVerdict.CONTINUE, FilterVerdict::accept);
+        }
+
+        private org.estafeta.api.filter.EventVerdict on(String event) {
+            events.add(event);
+            return how.apply(event);
+        }
+
+        @Override
+        public org.estafeta.api.filter.FilterSession open(org.estafeta.api.plugin.PluginContext context) {
+            return new org.estafeta.api.filter.FilterSession() {
+                @Override
+                public org.estafeta.api.filter.EventVerdict connect(ClientInfo client) {
+                    return on("connect:" + client.address());
+                }
+
+                @Override
+                public org.estafeta.api.filter.EventVerdict helo(String name) {
+                    return on("helo:" + name);
+                }
+
+                @Override
+                public org.estafeta.api.filter.EventVerdict mail(String sender, Map<String, String> parameters) {
+                    return on("mail:" + sender);
+                }
+
+                @Override
+                public org.estafeta.api.filter.EventVerdict rcpt(String recipient, Map<String, String> parameters) {
+                    return on("rcpt:" + recipient);
+                }
+
+                @Override
+                public org.estafeta.api.filter.EventVerdict data(String queueId) {
+                    return on("data");
+                }
+
+                @Override
+                public org.estafeta.api.filter.EventVerdict header(org.estafeta.api.filter.HeaderField h) {
+                    return on("header:" + h.text());
+                }
+
+                @Override
+                public org.estafeta.api.filter.EventVerdict endOfHeaders() {
+                    return on("eoh");
+                }
+
+                @Override
+                public org.estafeta.api.filter.EventVerdict body(java.nio.ByteBuffer chunk) {
+                    byte[] b = new byte[chunk.remaining()];
+                    chunk.get(b);
+                    return on("body:" + new String(b, StandardCharsets.UTF_8));
+                }
+
+                @Override
+                public FilterVerdict endOfMessage(Envelope envelope, MessageContent content) {
+                    events.add("eom:" + envelope.recipients());
+                    return end.get();
+                }
+
+                @Override
+                public void abort() {
+                    events.add("abort");
+                }
+
+                @Override
+                public void close() {
+                    events.add("close");
+                }
+            };
+        }
+    }
+
+    private static final ClientInfo CLIENT = new ClientInfo("192.0.2.7", "client.example.org", "helo.example.org",
+            false, Optional.empty());
+
+    /** A session's filters as smtpd drives them: CONNECT, HELO, MAIL, one RCPT (each must pass). */
+    private org.estafeta.cleanup.FilterChannel session(CleanupService c) {
+        org.estafeta.cleanup.FilterChannel f = c.filters(null).orElseThrow();
+        assertEquals(Optional.empty(), f.connect(CLIENT));
+        assertEquals(Optional.empty(), f.helo("helo.example.org"));
+        assertEquals(Optional.empty(), f.mail("a@example.org", Map.of()));
+        assertEquals(Optional.empty(), f.rcpt("b@example.net", Map.of()));
+        return f;
+    }
+
+    private static String sendThrough(Cleanup c, org.estafeta.cleanup.FilterChannel f, String message)
+            throws Exception {
+        Cleanup.Stream s = c.open(submission(), null, f);
+        byte[] b = message.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < b.length; i += 7) {
+            s.write(b, i, Math.min(7, b.length - i));
+        }
+        return s.commit();
+    }
+
+    @Test
+    void aSessionFilterHearsEveryEventInOrderAndAnAbortBetweenTransactions() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = rec\n", null);
+        Recorder rec = new Recorder();
+        c.registerFilter("rec", rec, "org.example.rec 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = session(c);
+        String id = sendThrough(c, f, MESSAGE);
+        assertEquals(List.of("connect:192.0.2.7", "helo:helo.example.org", "mail:a@example.org", "rcpt:b@example.net",
+                "data", "header:From: a@example.org", "header:Subject: hello\r\n  folded", "eoh",
+                "body:the body\r\n", "eom:[b@example.net]"), rec.events);
+        assertTrue(stored(QueueName.INCOMING, id).endsWith(MESSAGE));
+        rec.events.clear();
+        assertEquals(Optional.empty(), f.mail("c@example.org", Map.of()));
+        f.reset(); // RSET
+        assertEquals(Optional.empty(), f.mail("d@example.org", Map.of()));
+        f.close();
+        assertEquals(List.of("mail:c@example.org", "abort", "mail:d@example.org", "abort", "close"), rec.events);
+    }
+
+    @Test
+    void refusalsTakeEffectAtTheirStage() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = gate\n", null);
+        Reply no = Reply.reject(550, "5.7.1", "not this one");
+        Reply later = Reply.tempfail(451, "4.7.1", "later");
+        c.registerFilter("gate", new Recorder(e -> e.equals("rcpt:bad@example.net")
+                ? new org.estafeta.api.filter.EventVerdict.Reject(no)
+                : e.equals("rcpt:slow@example.net") ? new org.estafeta.api.filter.EventVerdict.Defer(later)
+                : e.equals("helo:evil") ? new org.estafeta.api.filter.EventVerdict.Reject(no)
+                : org.estafeta.api.filter.EventVerdict.CONTINUE, FilterVerdict::accept), "org.example.gate 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = session(c);
+        var r = f.rcpt("bad@example.net", Map.of()).orElseThrow();
+        assertEquals(no, r.reply());
+        assertEquals("gate", r.filter());
+        assertFalse(r.sessionWide(), "a recipient only");
+        assertEquals(later, f.rcpt("slow@example.net", Map.of()).orElseThrow().reply());
+        assertEquals(Optional.empty(), f.rcpt("good@example.net", Map.of()), "the next recipient is fine");
+        // HELO refused: the rest of the session is
+        var h = f.helo("evil").orElseThrow();
+        assertTrue(h.sessionWide());
+        assertEquals(no, f.mail("a@example.org", Map.of()).orElseThrow().reply());
+        f.close();
+    }
+
+    @Test
+    void aReplacedHeaderReachesLaterFiltersAndTheQueueReplacedAndBodyChunksCanBeRewritten() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = edit, watch\n", null);
+        org.estafeta.api.filter.SessionFilter edit = ctx -> new org.estafeta.api.filter.FilterSession() {
+            @Override
+            public org.estafeta.api.filter.EventVerdict header(org.estafeta.api.filter.HeaderField h) {
+                if (h.is("Subject")) {
+                    return org.estafeta.api.filter.EventVerdict.replaceHeader("X-Was: subject",
+                            "Subject: [tagged]" + h.value().replace("\r\n", "\r\n"));
+                }
+                return h.is("From") ? org.estafeta.api.filter.EventVerdict.replaceHeader()
+                        : org.estafeta.api.filter.EventVerdict.CONTINUE;
+            }
+
+            @Override
+            public org.estafeta.api.filter.EventVerdict body(java.nio.ByteBuffer chunk) {
+                byte[] b = new byte[chunk.remaining()];
+                chunk.get(b);
+                return new org.estafeta.api.filter.EventVerdict.Replace(
+                        new String(b, StandardCharsets.UTF_8).toUpperCase(java.util.Locale.ROOT)
+                                .getBytes(StandardCharsets.UTF_8));
+            }
+        };
+        c.registerFilter("edit", edit, "org.example.edit 1.0.0");
+        Recorder watch = new Recorder();
+        c.registerFilter("watch", watch, "org.example.watch 1.0.0");
+        String id = sendThrough(c, session(c), MESSAGE);
+        String text = stored(QueueName.INCOMING, id);
+        assertTrue(text.endsWith("\r\nX-Was: subject\r\nSubject: [tagged] hello\r\n  folded\r\n\r\nTHE BODY\r\n"),
+                text);
+        assertFalse(text.contains("From: a@example.org"), "deleted");
+        assertTrue(watch.events.containsAll(List.of("header:X-Was: subject",
+                "header:Subject: [tagged] hello\r\n  folded", "body:THE BODY\r\n")), watch.events.toString());
+        assertFalse(watch.events.contains("header:From: a@example.org"), watch.events.toString());
+    }
+
+    @Test
+    void aSessionFilterUpdatedBetweenMessagesHandlesTheNextOneAndOneGoneMidMessageDefersIt() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = tag\n", null);
+        c.registerFilter("tag", new Recorder(e -> org.estafeta.api.filter.EventVerdict.CONTINUE,
+                () -> new FilterVerdict.Accept(List.of(new Header("X-Tag", "1.0")))), "org.example.tag 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = session(c);
+        String first = sendThrough(c, f, MESSAGE);
+        assertTrue(stored(QueueName.INCOMING, first).contains("X-Tag: 1.0\r\n"));
+        // the bundle is updated: the next transaction of the same session gets the new version
+        c.unregisterFilter("tag");
+        Recorder v11 = new Recorder(e -> org.estafeta.api.filter.EventVerdict.CONTINUE,
+                () -> new FilterVerdict.Accept(List.of(new Header("X-Tag", "1.1"))));
+        c.registerFilter("tag", v11, "org.example.tag 1.1.0");
+        assertEquals(Optional.empty(), f.mail("a@example.org", Map.of()));
+        assertEquals(Optional.empty(), f.rcpt("b@example.net", Map.of()));
+        String second = sendThrough(c, f, MESSAGE);
+        assertTrue(stored(QueueName.INCOMING, second).contains("X-Tag: 1.1\r\n"));
+        assertEquals(List.of("connect:192.0.2.7", "helo:helo.example.org", "mail:a@example.org"),
+                v11.events.subList(0, 3), "the new version hears CONNECT and HELO first");
+        // removed while a message is received: never passed on unfiltered
+        assertEquals(Optional.empty(), f.mail("a@example.org", Map.of()));
+        assertEquals(Optional.empty(), f.rcpt("b@example.net", Map.of()));
+        Cleanup.Stream s = c.open(submission(), null, f);
+        s.write(MESSAGE.getBytes(StandardCharsets.UTF_8), 0, 10);
+        c.unregisterFilter("tag");
+        byte[] rest = MESSAGE.substring(10).getBytes(StandardCharsets.UTF_8);
+        s.write(rest, 0, rest.length);
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, s::commit);
+        assertEquals(451, r.reply().code());
+        f.close();
+    }
+
+    @Test
+    void aSessionFilterStuckInAnEventIsInterruptedAndTheMessageDeferred() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = stuck\nestafeta_content_filter_timeout = 1s\n", null);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        c.registerFilter("stuck", new Recorder(e -> {
+            if (e.startsWith("header:Subject")) {
+                try {
+                    Thread.sleep(30_000);
+                } catch (InterruptedException x) {
+                    interrupted.countDown();
+                }
+            }
+            return org.estafeta.api.filter.EventVerdict.CONTINUE;
+        }, FilterVerdict::accept), "org.example.stuck 1.0.0");
+        long start = System.nanoTime();
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, () -> sendThrough(c, session(c), MESSAGE));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(451, r.reply().code());
+        assertTrue(ms >= 900 && ms < 10_000, ms + " ms");
+        assertTrue(interrupted.await(1, java.util.concurrent.TimeUnit.SECONDS));
+        assertFalse(Thread.currentThread().isInterrupted(), "the worker is not left interrupted");
+        assertTrue(queueIsEmpty());
+    }
+
+    @Test
+    void localSubmissionPlaysTheCommandsToSessionFilters() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = rec\n", null);
+        Recorder rec = new Recorder();
+        c.registerFilter("rec", rec, "org.example.rec 1.0.0");
+        send(c, MESSAGE);
+        assertEquals(List.of("connect:192.0.2.7", "helo:helo.example.org", "mail:a@example.org", "rcpt:b@example.net",
+                "data"), rec.events.subList(0, 5));
+        assertEquals("close", rec.events.get(rec.events.size() - 1));
+    }
+
+    @Test
+    void envelopeChangesReachTheQueueFileAndALaterFilterAddingBackWins() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = one, two\n", null);
+        c.registerFilter("one", new Recorder(e -> org.estafeta.api.filter.EventVerdict.CONTINUE,
+                () -> FilterVerdict.Modify.envelope(List.of("x@example.net", "y@example.net"),
+                        List.of("b@example.net", "z@example.net"), Optional.of("new@example.org"))),
+                "org.example.one 1.0.0");
+        c.registerFilter("two", new Recorder(e -> org.estafeta.api.filter.EventVerdict.CONTINUE,
+                () -> new FilterVerdict.Modify(List.of(), List.of(), List.of("z@example.net"), Optional.empty(),
+                        List.of("y@example.net"), Optional.empty(), Optional.empty(), Optional.of("scan:[127.0.0.1]:10025"),
+                        List.of())), "org.example.two 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = session(c);
+        String id = sendThrough(c, f, MESSAGE);
+        var env = store.read(QueueName.INCOMING, id).envelope();
+        assertEquals("new@example.org", env.sender());
+        List<String> pending = env.recipients().stream()
+                .filter(r -> r.status() == org.estafeta.queue.Envelope.Status.PENDING)
+                .map(org.estafeta.queue.Envelope.Recipient::address).toList();
+        assertEquals(List.of("x@example.net", "z@example.net"), pending, env.recipients().toString());
+        assertEquals(Optional.of("scan:[127.0.0.1]:10025"), env.actions().stream()
+                .filter(a -> a.name().equals("filter")).map(org.estafeta.queue.Envelope.Action::value).findFirst());
+        f.close();
     }
 }

@@ -524,6 +524,36 @@ class QueueManagerTest {
     }
 
     @Test
+    void aContentFiltersSenderChangeAndRemovedRecipientsAreTheEnvelopeDeliveredAndBounced() throws Exception {
+        Scripted smtp = new Scripted(r -> r.startsWith("bad") ? never(r) : ok(r));
+        transports.put("smtp", smtp);
+        start(config());
+        Envelope.Recipient bcc = new Envelope.Recipient("bcc@ok.example", List.of("NEVER"), Optional.empty(),
+                Envelope.Status.PENDING);
+        String id = queue("orig@example.org",
+                List.of("a@ok.example", "gone@ok.example", "bad@ok.example", "bad-gone@ok.example"), Map.of(),
+                List.of(), new Envelope.Extracted(List.of(
+                        new Envelope.Action(Envelope.Extracted.SENDER, "new@example.org"),
+                        new Envelope.Action(Envelope.Extracted.REMOVE, "GONE@ok.example"),
+                        new Envelope.Action(Envelope.Extracted.REMOVE, "bad-gone@ok.example"),
+                        new Envelope.Action(Envelope.Extracted.REMOVE, "bcc@ok.example")), List.of(bcc)));
+        // every recipient removed: nothing to deliver, the file goes
+        queue("orig@example.org", List.of("x@ok.example"), Map.of(), List.of(), new Envelope.Extracted(
+                List.of(new Envelope.Action(Envelope.Extracted.REMOVE, "x@ok.example")), List.of()));
+        await("both removed, one bounce", () -> queueEmpty() && notices.size() == 1);
+        assertEquals(1, smtp.requests.size(), "one delivery, none for the message without recipients");
+        DeliveryRequest r = smtp.requests.get(0);
+        assertEquals(id, r.envelope().queueId());
+        assertEquals("new@example.org", r.envelope().sender());
+        assertEquals(List.of("a@ok.example", "bad@ok.example"), r.recipients());
+        Notice n = notices.get(0);
+        assertEquals(Notice.Kind.FAILURE, n.kind());
+        assertEquals("new@example.org", n.sender(), "the bounce goes to the changed sender");
+        assertEquals(List.of("bad@ok.example"), n.recipients().stream().map(Notice.RecipientStatus::address).toList(),
+                "a removed recipient is never in a DSN");
+    }
+
+    @Test
     void leftoversInActiveGoBackToIncomingAtStart() throws Exception {
         store = new FileQueueStore(dir);
         String id = queue("x@ok.example");
