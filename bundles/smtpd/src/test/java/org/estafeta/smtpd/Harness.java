@@ -197,6 +197,12 @@ final class Harness implements SmtpdServices, AutoCloseable {
     static final class ManualExecutor implements Executor {
         private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
         boolean paused;
+        /** True while a worker task runs (what the worker pool's threads would be doing). */
+        private volatile boolean running;
+
+        boolean running() {
+            return running;
+        }
 
         @Override
         public synchronized void execute(Runnable command) {
@@ -222,7 +228,12 @@ final class Harness implements SmtpdServices, AutoCloseable {
                     return any;
                 }
                 any = true;
-                next.run();
+                running = true;
+                try {
+                    next.run();
+                } finally {
+                    running = false;
+                }
             }
         }
     }
