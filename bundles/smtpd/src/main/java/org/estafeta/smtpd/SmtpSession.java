@@ -303,6 +303,24 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Answers a filter's refusal of {@code command} (a 421 closes the connection, as Postfix does with a milter's
+     * shutdown); false when there is none and the command goes on.
+     */
+    private boolean refused(org.estafeta.cleanup.FilterChannel.Refusal refusal, SmtpCommand command) {
+        if (refusal == null) {
+            return false;
+        }
+        if (refusal.reply().code() == 421) {
+            closeWith(refusal.reply().toString());
+            return true;
+        }
+        reply(refusal.reply().toString());
+        done(command, false);
+        flush();
+        return true;
+    }
+
+    /**
      * Tells the session's filters of a command the gateway accepted, on the worker pool (filters may block), and goes
      * on with their refusal (null: none) on the event loop; nothing happens if the session ended meanwhile. A refusal
      * is logged as Postfix logs a milter's: {@code NOQUEUE: milter-reject: RCPT from host[addr]: 550 ...; from=<..>
@@ -724,18 +742,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }
         pending();
         askFilters(command.name(), f -> f.helo(printable(name)), refusal -> {
-            if (refusal != null) {
-                if (refusal.reply().code() == 421) {
-                    closeWith(refusal.reply().toString());
-                    return;
-                }
-                reply(refusal.reply().toString());
-                done(command, false);
-            } else {
+            if (!refused(refusal, command)) {
                 heloReply(name, extended);
                 done(command, true);
+                flush();
             }
-            flush();
         });
     }
 
@@ -1338,17 +1349,12 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         askFilters("MAIL", f -> f.mail(address, params), refusal -> {
             if (refusal != null) {
                 resetTransaction();
-                if (refusal.reply().code() == 421) {
-                    closeWith(refusal.reply().toString());
-                    return;
-                }
-                reply(refusal.reply().toString());
-                done(cmd, false);
-            } else {
+            }
+            if (!refused(refusal, cmd)) {
                 mailAccepted(address, params, utf8, size);
                 done(cmd, true);
+                flush();
             }
-            flush();
         });
     }
 
@@ -1445,18 +1451,13 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         askFilters("RCPT", f -> f.rcpt(recipient.address(), parameters), refusal -> {
             if (refusal != null) {
                 lastRecipient = saved;
-                if (refusal.reply().code() == 421) {
-                    closeWith(refusal.reply().toString());
-                    return;
-                }
-                reply(refusal.reply().toString());
-                done(cmd, false);
-            } else {
+            }
+            if (!refused(refusal, cmd)) {
                 recipients.add(recipient);
                 reply("250 2.1.5 Ok");
                 done(cmd, true);
+                flush();
             }
-            flush();
         });
     }
 
