@@ -77,14 +77,7 @@ class ContentChecksTest {
             if (rules == null) {
                 throw new TableOpenException("open " + name + ": No such file or directory");
             }
-            return key -> {
-                for (Map.Entry<Pattern, String> r : rules) {
-                    if (r.getKey().matcher(key).find()) {
-                        return LookupResult.found(r.getValue());
-                    }
-                }
-                return LookupResult.notFound();
-            };
+            return PatternTable.of(rules);
         }
 
         @Override

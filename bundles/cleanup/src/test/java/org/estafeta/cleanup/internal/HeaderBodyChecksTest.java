@@ -92,14 +92,7 @@ class HeaderBodyChecksTest {
             if (rules == null) {
                 throw new TableOpenException("open " + spec + ": No such file or directory");
             }
-            return key -> {
-                for (Map.Entry<Pattern, String> r : rules) {
-                    if (r.getKey().matcher(key).find()) {
-                        return LookupResult.found(r.getValue());
-                    }
-                }
-                return LookupResult.notFound();
-            };
+            return PatternTable.of(rules);
         }
 
         @Override
