@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need from Debian's packages: a JDK (17+) and Maven to build, and the
 # real peers the integration tests talk to (postfix with its table plug-ins for postmap -q side by side, swaks, chromium,
-# dnsmasq, python3 for smtplib, slapd, PostgreSQL, MariaDB, sqlite3, clamd, spamd, OpenDKIM, rspamd,
+# dnsmasq, python3 for smtplib, slapd, PostgreSQL, MariaDB, sqlite3, clamd, spamd, OpenDKIM, rspamd, python3-milter
+# (pymilter on libmilter: scripted milters),
 # dovecot-core and dovecot-lmtpd for LMTP delivery and reading Maildirs). Idempotent: when everything is there it
 # returns at once without touching apt. Runs as root (or through sudo).
 #
@@ -14,7 +15,7 @@ set -euo pipefail
 
 want=(postfix postfix-pcre swaks chromium maven dnsmasq-base python3 dovecot-core dovecot-lmtpd
       postfix-ldap postfix-pgsql postfix-mysql postfix-sqlite postfix-cdb slapd ldap-utils postgresql mariadb-server sqlite3
-      clamav-daemon spamassassin spamd opendkim opendkim-tools rspamd)
+      clamav-daemon spamassassin spamd opendkim opendkim-tools rspamd python3-milter)
 # Packages whose postinst starts a system service: kept from starting while installing, then stopped and disabled.
 # The tests run private instances (own data directory, loopback port or socket in a temporary directory).
 services=(dovecot slapd postgresql mariadb clamav-daemon clamav-freshclam spamd opendkim rspamd)

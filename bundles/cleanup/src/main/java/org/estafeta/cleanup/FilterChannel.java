@@ -24,12 +24,13 @@ public interface FilterChannel extends AutoCloseable {
      * A filter refused: the reply for the client, and the filter's name for the log.
      *
      * @param sessionWide true when the refusal holds for the rest of the session (a refusal at CONNECT or HELO):
-     *        smtpd answers it instead of the greeting, or at HELO, and refuses every later transaction
+     *        every later MAIL gets it (the channel answers so); smtpd answers CONNECT and HELO as Postfix does after a
+     *        milter's refusal (a 554 greeting for a 5xx at CONNECT, 250 at HELO, a 421 closes)
      */
     record Refusal(Reply reply, String filter, boolean sessionWide) {
     }
 
-    /** The client connected; a refusal answers in place of the greeting. */
+    /** The client connected (before the greeting). */
     Optional<Refusal> connect(ClientInfo client);
 
     /** HELO or EHLO, accepted by smtpd. */

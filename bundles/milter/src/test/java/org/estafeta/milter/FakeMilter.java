@@ -24,11 +24,11 @@ import java.util.function.Function;
  * client sends, and answers each with what the script returns (nothing for SMFIC_MACRO, SMFIC_ABORT and SMFIC_QUIT
  * unless scripted). SMFIC_OPTNEG is answered with {@link #optneg}.
  */
-final class FakeMilter implements AutoCloseable {
+public final class FakeMilter implements AutoCloseable {
     /** One packet from the client. */
-    record Packet(char command, byte[] data) {
+    public record Packet(char command, byte[] data) {
         /** The NUL-terminated strings of the data, from byte {@code from}. */
-        List<String> strings(int from) {
+        public List<String> strings(int from) {
             List<String> out = new ArrayList<>();
             int start = from;
             for (int i = from; i < data.length; i++) {
@@ -40,7 +40,7 @@ final class FakeMilter implements AutoCloseable {
             return out;
         }
 
-        List<String> strings() {
+        public List<String> strings() {
             return strings(0);
         }
     }
@@ -48,10 +48,10 @@ final class FakeMilter implements AutoCloseable {
     private final ServerSocketChannel server;
     private final String address;
     private final Thread thread;
-    final List<Packet> received = new CopyOnWriteArrayList<>();
-    volatile byte[] optneg = optneg(6, Protocol.MY_ACTIONS, 0);
-    volatile Function<Packet, List<byte[]>> script = p -> defaultReply(p);
-    volatile int connections;
+    public final List<Packet> received = new CopyOnWriteArrayList<>();
+    public volatile byte[] optneg = optneg(6, Protocol.MY_ACTIONS, 0);
+    public volatile Function<Packet, List<byte[]>> script = p -> defaultReply(p);
+    public volatile int connections;
     private volatile SocketChannel current;
 
     private FakeMilter(ServerSocketChannel server, String address) {
@@ -62,35 +62,35 @@ final class FakeMilter implements AutoCloseable {
         thread.start();
     }
 
-    static FakeMilter inet() throws IOException {
+    public static FakeMilter inet() throws IOException {
         ServerSocketChannel s = ServerSocketChannel.open();
         s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         return new FakeMilter(s, "inet:127.0.0.1:" + ((InetSocketAddress) s.getLocalAddress()).getPort());
     }
 
-    static FakeMilter unix(Path socket) throws IOException {
+    public static FakeMilter unix(Path socket) throws IOException {
         ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         s.bind(UnixDomainSocketAddress.of(socket));
         return new FakeMilter(s, "unix:" + socket);
     }
 
-    String address() {
+    public String address() {
         return address;
     }
 
     /** The commands received so far, e.g. "OCDH". */
-    String commands() {
+    public String commands() {
         StringBuilder b = new StringBuilder();
         received.forEach(p -> b.append(p.command()));
         return b.toString();
     }
 
     /** Received packets with this command. */
-    List<Packet> packets(char command) {
+    public List<Packet> packets(char command) {
         return received.stream().filter(p -> p.command() == command).toList();
     }
 
-    static List<byte[]> defaultReply(Packet p) {
+    public static List<byte[]> defaultReply(Packet p) {
         return switch (p.command()) {
             case 'D', 'A', 'Q' -> List.of();
             default -> List.of(reply('c'));
@@ -137,7 +137,7 @@ final class FakeMilter implements AutoCloseable {
         }
     }
 
-    static byte[] optneg(int version, int actions, int protocol, byte[]... extra) {
+    public static byte[] optneg(int version, int actions, int protocol, byte[]... extra) {
         ByteArrayOutputStream d = new ByteArrayOutputStream();
         d.writeBytes(ByteBuffer.allocate(12).putInt(version).putInt(actions).putInt(protocol).array());
         for (byte[] e : extra) {
@@ -147,7 +147,7 @@ final class FakeMilter implements AutoCloseable {
     }
 
     /** A reply packet: the command and its data parts (strings are NUL-terminated, Integers 4 bytes). */
-    static byte[] reply(char command, Object... parts) {
+    public static byte[] reply(char command, Object... parts) {
         ByteArrayOutputStream d = new ByteArrayOutputStream();
         for (Object o : parts) {
             if (o instanceof String s) {
@@ -162,7 +162,7 @@ final class FakeMilter implements AutoCloseable {
         return packet(command, d.toByteArray());
     }
 
-    static byte[] packet(char command, byte[] data) {
+    public static byte[] packet(char command, byte[] data) {
         return ByteBuffer.allocate(5 + data.length).putInt(data.length + 1).put((byte) command).put(data).array();
     }
 
@@ -181,7 +181,7 @@ final class FakeMilter implements AutoCloseable {
     }
 
     /** Waits (5 s at most) until a packet with {@code command} has arrived, for packets that get no reply. */
-    void await(char command) throws InterruptedException {
+    public void await(char command) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (packets(command).isEmpty()) {
             if (System.nanoTime() > deadline) {

@@ -149,6 +149,8 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     private Submission.Actions actions = Submission.Actions.NONE;
     private Optional<Reply> deferIfPermit = Optional.empty();
     private CleanupPipe pipe;
+    /** A filter refused the session with a 5xx at CONNECT or HELO: MAIL gets its reply, EHLO announces little. */
+    private boolean filterRejectedSession;
     /** The content filters following this session (docs/content-filters.md), or null when the service has none. */
     private org.estafeta.cleanup.FilterChannel filters;
     /** BDAT: the transaction is in BDAT mode (Postfix's SMTPD_PROCESSING_BDAT). */
@@ -279,20 +281,22 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The greeting, once the filters heard of the client: a filter's refusal takes its place (Postfix's milter
-     * CONNECT reply), and every later command is refused; a 421 closes the connection.
+     * The greeting, once the filters heard of the client, as Postfix's smtpd after a milter's CONNECT reply: a 5xx
+     * makes it {@code 554 HOST ESMTP not accepting connections} (the session goes on: HELO and EHLO are answered, the
+     * filter's own reply comes at MAIL FROM), a 421 is {@code 421 HOST Service unavailable - try again later} and
+     * the connection is closed, any other 4xx leaves the {@code 220} greeting alone.
      */
     private void greet() {
         commandPending = true;
         askFilters("CONNECT", f -> f.connect(clientInfo()), refusal -> {
             commandPending = false;
-            if (refusal != null) {
-                if (refusal.reply().code() == 421) {
-                    closeWith(refusal.reply().toString());
-                    return;
-                }
-                accessDenied = refusal.reply().toString();
-                reply(accessDenied);
+            if (refusal != null && refusal.reply().code() == 421) {
+                closeWith("421 " + settings.myhostname() + " Service unavailable - try again later");
+                return;
+            }
+            if (refusal != null && refusal.reply().isPermanent()) {
+                filterRejectedSession = true;
+                reply("554 " + settings.myhostname() + " ESMTP not accepting connections");
                 errorCount++;
             } else {
                 reply("220 " + settings.banner());
@@ -742,11 +746,18 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         }
         pending();
         askFilters(command.name(), f -> f.helo(printable(name)), refusal -> {
-            if (!refused(refusal, command)) {
-                heloReply(name, extended);
-                done(command, true);
-                flush();
+            // as Postfix (Sendmail compatibility): only a 421 is answered at HELO/EHLO; a filter's refusal of the
+            // session is answered at MAIL FROM, and after a 5xx EHLO announces ENHANCEDSTATUSCODES alone
+            if (refusal != null && refusal.reply().code() == 421) {
+                closeWith(refusal.reply().toString());
+                return;
             }
+            if (refusal != null && refusal.reply().isPermanent()) {
+                filterRejectedSession = true;
+            }
+            heloReply(name, extended);
+            done(command, true);
+            flush();
         });
     }
 
@@ -774,6 +785,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
     /** The EHLO keywords in Postfix's order: only what this server does. */
     List<String> extensions() {
         List<String> words = new ArrayList<>();
+        if (filterRejectedSession) {
+            // Postfix after a milter's 5xx at CONNECT or HELO: ENHANCEDSTATUSCODES only
+            words.add("ENHANCEDSTATUSCODES");
+            return words;
+        }
         words.add("PIPELINING");
         words.add(settings.enforcingSizeLimit() ? "SIZE " + settings.messageSizeLimit() : "SIZE");
         if (!settings.disableVrfy()) {

@@ -122,19 +122,29 @@ class FilterStagesTest {
     }
 
     @Test
-    void aRefusalAtConnectReplacesTheGreetingAndDeniesEveryCommand() {
-        refuse.put("connect:127.0.0.1", refusal(554, "5.7.1", "go away", true));
-        assertEquals("554 5.7.1 go away\r\n", open());
-        assertEquals("503 5.7.0 Error: access denied for unknown[127.0.0.1]\r\n", h.ask("EHLO client.example.com\r\n"));
+    void a5xxAtConnectMakesTheGreeting554AndTheFiltersReplyComesAtMail() {
+        FilterChannel.Refusal no = refusal(554, "5.7.1", "go away", true);
+        refuse.put("connect:127.0.0.1", no);
+        refuse.put("mail:a@example.org[]", no); // what the chain answers for the rest of the session
+        assertEquals("554 mx.example.org ESMTP not accepting connections\r\n", open());
+        assertEquals("250-mx.example.org\r\n250 ENHANCEDSTATUSCODES\r\n", h.ask("EHLO client.example.com\r\n"),
+                "Postfix after a milter's 5xx at CONNECT");
+        assertEquals("554 5.7.1 go away\r\n", h.ask("MAIL FROM:<a@example.org>\r\n"));
         assertTrue(h.log.lines.stream().anyMatch(l -> l.equals(
                 "info: NOQUEUE: milter-reject: CONNECT from unknown[127.0.0.1]: 554 5.7.1 go away; proto=SMTP")),
                 h.log.lines.toString());
     }
 
     @Test
+    void a4xxAtConnectKeepsTheGreeting() {
+        refuse.put("connect:127.0.0.1", refusal(451, "4.7.1", "later", true));
+        assertTrue(open().startsWith("220 "));
+    }
+
+    @Test
     void a421AtConnectClosesTheConnection() {
         refuse.put("connect:127.0.0.1", refusal(421, "4.7.0", "mx.example.org Server closing connection", true));
-        assertEquals("421 4.7.0 mx.example.org Server closing connection\r\n", open());
+        assertEquals("421 mx.example.org Service unavailable - try again later\r\n", open());
         assertTrue(!h.channel.isActive());
     }
 
@@ -145,7 +155,12 @@ class FilterStagesTest {
         refuse.put("rcpt:bad@example.net[]", refusal(550, "5.7.1", "not this one", false));
         refuse.put("rcpt:slow@example.net[]", refusal(451, "4.7.1", "later", false));
         open();
-        assertEquals("550 5.7.1 bad helo\r\n", h.ask("HELO evil.example\r\n"));
+        // as Postfix: a HELO refusal is answered 250 (the chain answers MAIL with it); only 421 is answered at HELO
+        assertEquals("250 mx.example.org\r\n", h.ask("HELO evil.example\r\n"));
+        refuse.clear();
+        refuse.put("mail:spam@example.org[]", refusal(550, "5.7.1", "not you", false));
+        refuse.put("rcpt:bad@example.net[]", refusal(550, "5.7.1", "not this one", false));
+        refuse.put("rcpt:slow@example.net[]", refusal(451, "4.7.1", "later", false));
         assertTrue(h.ask("EHLO client.example.com\r\n").startsWith("250-mx.example.org"));
         assertEquals("550 5.7.1 not you\r\n", h.ask("MAIL FROM:<spam@example.org>\r\n"));
         assertEquals("503 5.5.1 Error: need MAIL command\r\n", h.ask("RCPT TO:<b@example.net>\r\n"),

@@ -8,8 +8,10 @@ import org.estafeta.api.message.Reply;
  * What a {@link FilterSession} answered to one event. A value, not a callback: the gateway acts on it. What a
  * refusal refuses depends on the event it answers:
  * <ul>
- * <li>CONNECT or HELO: the session. The gateway answers every later command (QUIT aside) with the reply, as Postfix
- * does with a milter's refusal at these stages;</li>
+ * <li>CONNECT or HELO: the session, as Postfix treats a milter's refusal at these stages: every MAIL FROM of the
+ * session is answered with the reply; a 5xx at CONNECT turns the greeting into {@code 554 HOST ESMTP not accepting
+ * connections} and EHLO then announces ENHANCEDSTATUSCODES only; HELO and EHLO themselves are answered 250; a
+ * {@code 421} closes the connection;</li>
  * <li>MAIL or DATA: this transaction, at that command;</li>
  * <li>RCPT: this recipient only, at that RCPT command;</li>
  * <li>a header, the end of the headers or a body chunk: the message, at the end of DATA (nothing is queued).</li>
