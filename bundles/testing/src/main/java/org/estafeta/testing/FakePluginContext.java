@@ -14,6 +14,8 @@ import org.estafeta.api.plugin.PluginContext;
 public final class FakePluginContext implements PluginContext {
     public long millis = 1_000_000;
     public final List<String> warnings = new ArrayList<>();
+    /** The parameters {@link #parameter} answers from (none unless a test puts some). */
+    public final java.util.Map<String, String> parameters = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Clock clock = new Clock() {
         @Override
@@ -70,7 +72,7 @@ public final class FakePluginContext implements PluginContext {
 
     @Override
     public Optional<String> parameter(String name) {
-        return Optional.empty();
+        return Optional.ofNullable(parameters.get(name));
     }
 
     @Override

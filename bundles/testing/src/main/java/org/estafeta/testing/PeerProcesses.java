@@ -27,6 +27,32 @@ public final class PeerProcesses {
     }
 
     /**
+     * Waits until a peer just started accepts connections on 127.0.0.1:{@code port}. Throws an
+     * {@link AssertionError} with {@code output}'s text when the process exits first, or when it is not listening
+     * within {@code seconds} (the peer is then stopped with {@code stop}).
+     */
+    public static void awaitListening(Process process, int port, long seconds, String name,
+            java.util.function.Supplier<String> output, Runnable stop) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError(name + " exited with " + process.exitValue() + "; its output:\n"
+                        + output.get());
+            }
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        String out = output.get();
+        stop.run();
+        throw new AssertionError(name + " does not accept connections on 127.0.0.1:" + port + " within " + seconds
+                + "s; its output:\n" + out);
+    }
+
+    /**
      * Stops a peer: SIGTERM, then SIGKILL when it has not exited within {@code seconds}; processes it started and
      * that are still alive afterwards are killed too. Never throws; keeps the caller's interrupt status.
      */

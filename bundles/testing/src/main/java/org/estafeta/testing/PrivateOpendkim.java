@@ -1,15 +1,12 @@
 package org.estafeta.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -132,22 +129,7 @@ public final class PrivateOpendkim implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("opendkim.log").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("opendkim exited with " + process.exitValue() + "; its log:\n" + log());
-            }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(50);
-            }
-        }
-        String log = log();
-        stop();
-        throw new AssertionError("opendkim does not accept connections on 127.0.0.1:" + port + " within 20s; its log:\n"
-                + log);
+        PeerProcesses.awaitListening(process, port, 20, "opendkim", this::log, this::stop);
     }
 
     /** Stops opendkim (SIGTERM, SIGKILL after 10 s). */

@@ -1,14 +1,10 @@
 package org.estafeta.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A private, real milter scripted in Python: Debian's {@code python3-milter} (pymilter, on Sendmail's libmilter, the
@@ -214,23 +210,7 @@ public final class PrivatePymilter implements AutoCloseable {
         pb.environment().remove("PYTHONPATH");
         pb.environment().remove("PYTHONHOME");
         process = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("the python milter exited with " + process.exitValue() + "; its output:\n"
-                        + output());
-            }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(50);
-            }
-        }
-        String out = output();
-        stop();
-        throw new AssertionError("the python milter does not accept connections on 127.0.0.1:" + port
-                + " within 20s; its output:\n" + out);
+        PeerProcesses.awaitListening(process, port, 20, "the python milter", this::output, this::stop);
     }
 
     /** Stops the milter (SIGTERM, SIGKILL after 10 s). */

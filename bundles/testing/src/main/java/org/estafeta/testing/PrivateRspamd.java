@@ -1,15 +1,11 @@
 package org.estafeta.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A private, real Rspamd (Debian's {@code rspamd}) whose only worker is the proxy in milter mode on
@@ -134,23 +130,7 @@ public final class PrivateRspamd implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("rspamd.out").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("rspamd exited with " + process.exitValue() + "; its output:\n" + output()
-                        + "\n--- its log:\n" + log());
-            }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
-        }
-        String log = log();
-        stop();
-        throw new AssertionError("rspamd does not accept connections on 127.0.0.1:" + port + " within 60s; its log:\n"
-                + log);
+        PeerProcesses.awaitListening(process, port, 60, "rspamd", () -> output() + "\n--- its log:\n" + log(), this::stop);
     }
 
     /** Stops rspamd (SIGTERM to the main process, which stops its workers; SIGKILL after 20 s). */

@@ -45,23 +45,8 @@ class MilterSessionFilterTest {
 
     private FakeMilter fake;
     private final FakePluginContext log = new FakePluginContext();
-    private final Map<String, String> parameters = new HashMap<>();
-    private final PluginContext context = new PluginContext() {
-        @Override
-        public System.Logger logger() {
-            return log.logger();
-        }
-
-        @Override
-        public Optional<String> parameter(String name) {
-            return Optional.ofNullable(parameters.get(name));
-        }
-
-        @Override
-        public Clock clock() {
-            return log.clock();
-        }
-    };
+    private final Map<String, String> parameters = log.parameters;
+    private final PluginContext context = log;
     private static final ClientInfo CLIENT = new ClientInfo("192.0.2.1", "client.example.com", "", false,
             Optional.of("alice"));
 

@@ -42,23 +42,8 @@ class PymilterInteropTest {
 
     private PrivatePymilter milter;
     private final FakePluginContext log = new FakePluginContext();
-    private final Map<String, String> parameters = new HashMap<>();
-    private final PluginContext context = new PluginContext() {
-        @Override
-        public System.Logger logger() {
-            return log.logger();
-        }
-
-        @Override
-        public Optional<String> parameter(String name) {
-            return Optional.ofNullable(parameters.get(name));
-        }
-
-        @Override
-        public Clock clock() {
-            return log.clock();
-        }
-    };
+    private final Map<String, String> parameters = log.parameters;
+    private final PluginContext context = log;
 
     @BeforeEach
     void start() throws Exception {
