@@ -41,6 +41,9 @@ final class CleanupStream implements Cleanup.Stream {
     private final org.estafeta.cleanup.Submission submission;
     /** Header address rewriting failed: the message is refused with 451 4.3.0 and the reason is logged. */
     private String deferred;
+    /** Received headers seen, cleanup's own counted (hopcount_limit). */
+    private int hops = 1;
+    private boolean tooManyHops;
     /** An access(5) DISCARD: acknowledged, never queued. */
     private boolean discarded;
     /** The body bytes not yet given to the filters: whole lines, at most one chunk. */
@@ -242,8 +245,17 @@ final class CleanupStream implements Cleanup.Stream {
             // not a well-formed field after all: it is still content, passed on as received
         }
         field.reset();
+        if (f != null && f.getName().equalsIgnoreCase("Received") && ++hops >= settings.hopcountLimit()
+                && !tooManyHops) {
+            // Postfix's cleanup: the message's Received headers (its own included) count the hops of a loop
+            tooManyHops = true;
+            log.warn("{}: message rejected: hopcount exceeded", writer.id());
+        }
         if (filtering != null && f != null && filtering.chain().open()) {
             bytes = filtering.chain().header(bytes);
+        }
+        if (f != null && bytes == original && settings.dropHeaders().contains(f.getName().toLowerCase(Locale.ROOT))) {
+            return; // message_drop_headers (Bcc, Content-Length, Resent-Bcc, Return-Path by default)
         }
         if (rewriter != null && f != null && deferred == null && bytes == original) {
             // as Postfix: a header that header_checks (and the filters) left alone has its addresses rewritten after
@@ -472,6 +484,10 @@ final class CleanupStream implements Cleanup.Stream {
             }
             done = true;
             closeTables();
+            if (tooManyHops) {
+                writer.abort();
+                throw new Cleanup.Rejected(new org.estafeta.api.message.Reply(554, "5.4.0", "Error: too many hops"));
+            }
             if (deferred != null) {
                 writer.abort();
                 throw new Cleanup.Rejected(new org.estafeta.api.message.Reply(451, "4.3.0",

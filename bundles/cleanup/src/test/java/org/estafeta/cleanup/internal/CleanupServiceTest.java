@@ -189,4 +189,52 @@ class CleanupServiceTest {
             assertTrue(files.allMatch(Files::isDirectory));
         }
     }
+
+    private static String received(int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append("Received: from hop").append(i).append(".example by next.example; Tue, 24 Nov 2026\r\n");
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void hopcountLimitRefusesALoopingMessageAsPostfix() throws Exception {
+        FileQueueStore store = new FileQueueStore(tmp.resolve("q"));
+        Cleanup c = cleanup(store, "hopcount_limit = 5\n");
+        // 3 Received of the client + cleanup's own = 4 hops: below the limit
+        Cleanup.Stream ok = c.open(submission("b@example.net"));
+        byte[] fine = (received(3) + "Subject: hi\r\n\r\nbody\r\n").getBytes(StandardCharsets.US_ASCII);
+        ok.write(fine, 0, fine.length);
+        String id = ok.commit();
+        assertTrue(content(store, id).contains("Received: from hop2.example"));
+        // 4 + own = 5: refused, nothing queued
+        Cleanup.Stream looping = c.open(submission("b@example.net"));
+        byte[] loop = (received(4) + "Subject: hi\r\n\r\nbody\r\n").getBytes(StandardCharsets.US_ASCII);
+        looping.write(loop, 0, loop.length);
+        Cleanup.Rejected r = assertThrows(Cleanup.Rejected.class, looping::commit);
+        assertEquals("554 5.4.0 Error: too many hops", r.reply().toString());
+        try (var files = Files.list(store.directory().resolve("incoming"))) {
+            assertEquals(1, files.count(), "only the first message");
+        }
+    }
+
+    @Test
+    void messageDropHeadersLeaveTheQueueFile() throws Exception {
+        FileQueueStore store = new FileQueueStore(tmp.resolve("q"));
+        Cleanup c = cleanup(store, "");
+        Cleanup.Stream s = c.open(submission("b@example.net"));
+        byte[] msg = ("Return-Path: <forged@example.org>\r\nSubject: hi\r\nBcc: secret@example.net\r\n"
+                + "Content-Length: 3\r\nResent-Bcc: x@example.net\r\nX-Keep: yes\r\n\r\nbody\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        s.write(msg, 0, msg.length);
+        String text = content(store, s.commit());
+        assertTrue(text.endsWith("\r\nSubject: hi\r\nX-Keep: yes\r\n\r\nbody\r\n"), text);
+
+        Cleanup keep = cleanup(store, "message_drop_headers = bcc\n");
+        s = keep.open(submission("b@example.net"));
+        s.write(msg, 0, msg.length);
+        text = content(store, s.commit());
+        assertTrue(text.contains("Return-Path: <forged@example.org>\r\n") && !text.contains("Bcc: secret"), text);
+    }
 }

@@ -133,6 +133,8 @@ public final class BuiltinParameters {
             text("remote_header_rewrite_domain", "", "the domain for incomplete header addresses of other clients (empty: no header rewriting for them)"),
             text("message_size_limit", "10240000", "the largest message in bytes (0: no limit); advertised as `SIZE` in the EHLO reply"),
             text("header_size_limit", "102400", "the most bytes cleanup takes as one message header (and as the header section); the rest is body"),
+            text("hopcount_limit", "50", "a message with this many `Received:` headers is refused: `554 5.4.0 Error: too many hops` (mail loops stop)"),
+            text("message_drop_headers", "bcc, content-length, resent-bcc, return-path", "headers cleanup removes from every message"),
             text("always_add_missing_headers", "no", "`yes`: cleanup adds a missing Message-Id and Date header to all mail, remote mail included"),
             text("smtpd_recipient_limit", "1000", "recipients per message; beyond it `452 4.5.3 Error: too many recipients`"),
             text("smtpd_recipient_overshoot_limit", "1000", "recipients beyond `smtpd_recipient_limit` not counted as errors"),
