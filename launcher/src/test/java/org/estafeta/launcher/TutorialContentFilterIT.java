@@ -245,6 +245,36 @@ class TutorialContentFilterIT {
      * scanner is a look at an {@code X-Analisis} header ({@code virus}: 69, {@code ocupado}: 75); each run appends
      * "X-Seq user argv" to runs.log.
      */
+    /**
+     * The tutorial's warning (6.1): without {@code -o content_filter=} on pickup, "se produciría un bucle infinito:
+     * pickup -> filtro -> pickup -> ...". Estafeta, as Postfix, stops it with {@code hopcount_limit}: each pass adds
+     * a Received header, and the pass that reaches the limit is refused by cleanup (pickup logs and removes it);
+     * nothing is delivered and the filter ran once per pass, no more.
+     */
+    @Test
+    void theLoopTheTutorialWarnsAboutIsStoppedByHopcountLimit() throws Exception {
+        Path filtro = writeScript(tmp.resolve("filtro"), shellFilter());
+        start("content_filter = filtro:\nhopcount_limit = 5\n", String.join("\n",
+                "127.0.0.1:" + SMTP_PORT + "    inet n      -       n       -       -       smtpd",
+                "pickup  fifo n      -       n       60      1       pickup",
+                TutorialDelivery.DELIVERY_SERVICES,
+                "filtro  unix -      n       n       -       -       pipe",
+                "        flags=Rq user=seguro argv=" + filtro + " -f ${sender} -- ${recipient}",
+                ""));
+        TutorialDelivery.send(SMTP_PORT, "127.0.0.1", SENDER, "loop@example.net", "81");
+        ItSupport.waitFor(() -> ItSupport.maillog(gw).contains("message rejected: hopcount exceeded"), 60);
+        settle();
+        String log = ItSupport.maillog(gw);
+        // smtpd's pass has 1 Received (its own); each reinjection through pickup adds one: passes 2, 3, 4 are
+        // queued and filtered again, the 5th is refused
+        assertEquals(1, count(log, "message rejected: hopcount exceeded"), log);
+        assertTrue(log.contains("rejected by cleanup: 554 5.4.0 Error: too many hops; message removed"), log);
+        assertEquals(Map.of("81", 4), runs(), "the filter ran once per queued pass: " + log);
+        assertEquals(4, count(log, "to=<loop@example.net>, relay=filtro, "), log);
+        assertEquals(0, count(log, "to=<loop@example.net>, relay=" + SINK_ADDRESS + "["), "nothing delivered: " + log);
+        assertTrue(sink.arrivals().isEmpty(), "nothing delivered: " + sink);
+    }
+
     private String shellFilter() throws Exception {
         return String.join("\n",
                 "#!/bin/sh",
