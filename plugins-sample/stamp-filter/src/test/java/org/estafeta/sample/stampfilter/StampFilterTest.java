@@ -27,7 +27,7 @@ class StampFilterTest {
     @Test
     void addsOneStampNamingTheBundle() {
         StampFilter f = new StampFilter(new BundleIdentity("org.example.stamp", "1.2.3"));
-        FilterVerdict v = f.filter(null, null, null);
+        FilterVerdict v = f.open(null).endOfMessage(null, null);
         FilterVerdict.Accept a = assertInstanceOf(FilterVerdict.Accept.class, v);
         assertEquals(List.of(new Header("X-Stamp", "org.example.stamp 1.2.3")), a.addHeaders());
     }
