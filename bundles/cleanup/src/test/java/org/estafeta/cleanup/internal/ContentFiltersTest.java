@@ -715,4 +715,35 @@ class ContentFiltersTest {
                 .filter(a -> a.name().equals("filter")).map(org.estafeta.queue.Envelope.Action::value).findFirst());
         f.close();
     }
+
+    @Test
+    void aSessionFilterFailingAtRcptTempfailsThatRecipientOrIsLeftOutWhenItFailsOpen() throws Exception {
+        java.util.function.Function<String, org.estafeta.api.filter.EventVerdict> broken = e -> {
+            if (e.startsWith("rcpt:")) {
+                throw new IllegalStateException("lost its database");
+            }
+            return org.estafeta.api.filter.EventVerdict.CONTINUE;
+        };
+        CleanupService closed = cleanup("estafeta_content_filters = db\n", null);
+        closed.registerFilter("db", new Recorder(broken, FilterVerdict::accept), "org.example.db 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = closed.filters(null).orElseThrow();
+        f.connect(CLIENT);
+        f.mail("a@example.org", Map.of());
+        assertEquals(SessionChain.TEMPFAIL, f.rcpt("b@example.net", Map.of()).orElseThrow().reply());
+        f.close();
+        stop();
+
+        CleanupService open = cleanup("estafeta_content_filters = db, tag\nestafeta_content_filter_fail_open = db\n",
+                null);
+        open.registerFilter("db", new Recorder(broken, FilterVerdict::accept), "org.example.db 1.0.0");
+        open.registerFilter("tag", (e, content, ctx) -> new FilterVerdict.Accept(List.of(new Header("X-Tag", "yes"))),
+                "org.example.tag 1.0.0");
+        f = open.filters(null).orElseThrow();
+        assertEquals(Optional.empty(), f.connect(CLIENT));
+        assertEquals(Optional.empty(), f.mail("a@example.org", Map.of()));
+        assertEquals(Optional.empty(), f.rcpt("b@example.net", Map.of()), "failing open: the recipient is fine");
+        String id = sendThrough(open, f, MESSAGE);
+        assertTrue(stored(QueueName.INCOMING, id).contains("X-Tag: yes\r\n"), "the other filter still ran");
+        f.close();
+    }
 }
