@@ -73,9 +73,11 @@ class MilterStagesIT {
                 "mynetworks = 127.0.0.0/8",
                 "relayhost = [127.0.0.1]:" + SINK_PORT,
                 "smtpd_milters = " + milter.milterAddress(),
+                "non_smtpd_milters = $smtpd_milters",
                 "minimal_backoff_time = 1h",
                 ""), String.join("\n",
                 "127.0.0.1:" + SMTPD_PORT + " inet n - n - - smtpd",
+                "pickup fifo n - n 60 1 pickup",
                 "qmgr unix n - n 300 1 qmgr",
                 "smtp unix - - n - - smtp",
                 "error unix - - n - - error",
@@ -265,6 +267,24 @@ class MilterStagesIT {
                 + ": pymilter: quarantined"), 10), why());
         Thread.sleep(2000);
         assertTrue(dumpsWith("quarantine").isEmpty(), "a held message is not relayed" + why());
+    }
+
+    /**
+     * non_smtpd_milters: mail submitted with {@code estafeta sendmail} reaches the milter through pickup, as a
+     * connection from localhost with one transaction, and the milter's end-of-message changes are applied.
+     */
+    @Test
+    void locallySubmittedMailGoesThroughNonSmtpdMilters() throws Exception {
+        ItSupport.Result r = LocalSubmission.sendmail(tmp.resolve("gw/conf"), tmp.resolve("gw/var"),
+                message("local-modify", "please modify this local one", "").replace("\r\n", "\n"),
+                "-f", "ana@sender.test", "--", "kept-local@dest.test", "remove@dest.test");
+        assertEquals(0, r.exit(), r.output());
+        String arrived = arrived("local-modify");
+        String why = arrived + why();
+        assertEquals(List.of("added@dest.test", "kept-local@dest.test"), recipients(arrived), "addrcpt and delrcpt" + why);
+        assertTrue(arrived.contains("X-Mail-Args: <new-sender@sender.test>"), "chgfrom" + why);
+        assertTrue(arrived.contains("\nSubject: modified by pymilter\n"), "chgheader" + why);
+        assertTrue(logged("accept: filter non_smtpd_milters \\(org\\.estafeta\\.milter \\S+\\)"), why);
     }
 
     /** A message (DATA content, CRLF lines, without the final dot) with Message-ID {@code <tag@sender.test>}. */
