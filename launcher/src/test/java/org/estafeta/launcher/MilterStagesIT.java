@@ -191,6 +191,21 @@ class MilterStagesIT {
     }
 
     @Test
+    void aRefusalAtDataAnswersData() throws Exception {
+        try (SmtpClient c = SmtpClient.connect(SMTPD_PORT, null)) {
+            assertTrue(c.reply().get(0).startsWith("220 "), why());
+            assertTrue(say(c, "EHLO client.test").startsWith("250 "), why());
+            assertEquals("250 2.1.0 Ok", say(c, "MAIL FROM:<ana@sender.test>"), why());
+            assertEquals("250 2.1.5 Ok", say(c, "RCPT TO:<nodata@dest.test>"), why());
+            assertEquals("554 5.7.1 pymilter: no data for nodata", say(c, "DATA"), "instead of 354" + why());
+            assertEquals("250 2.0.0 Ok", say(c, "RSET"), why());
+            assertTrue(say(c, "QUIT").startsWith("221 "), why());
+        }
+        assertTrue(waitFor(() -> logged("NOQUEUE: milter-reject: DATA from \\S+\\[127\\.0\\.0\\.1\\]: 554 5\\.7\\.1 "
+                + "pymilter: no data for nodata; from=<ana@sender\\.test> to=<nodata@dest\\.test> proto=ESMTP"), 10), why());
+    }
+
+    @Test
     void endOfMessageModificationsAreAppliedToWhatIsRelayed() throws Exception {
         String id;
         try (SmtpClient c = SmtpClient.connect(SMTPD_PORT, null)) {

@@ -92,6 +92,27 @@ public interface Cleanup {
         void abort();
     }
 
+    /**
+     * A content filter refused the message as it was opened (its answer to the DATA event, or a refusal of the whole
+     * session): {@link #open(Submission, org.estafeta.config.ConfigSnapshot, FilterChannel)} throws it, nothing is
+     * queued, and smtpd answers DATA with {@link #reply()} instead of 354, as Postfix answers a milter's DATA reply.
+     *
+     * @since 1.5
+     */
+    final class RefusedAtOpen extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final org.estafeta.api.message.Reply reply;
+
+        public RefusedAtOpen(org.estafeta.api.message.Reply reply) {
+            super(reply.toString());
+            this.reply = reply;
+        }
+
+        public org.estafeta.api.message.Reply reply() {
+            return reply;
+        }
+    }
+
     /** Cleanup refused the message with a reply for the client (for example {@code 550 5.7.1 Message content rejected}). */
     final class Rejected extends Exception {
         private static final long serialVersionUID = 1L;

@@ -70,6 +70,14 @@ final class CleanupPipe {
         });
     }
 
+    /**
+     * Calls {@code then} (on a worker thread) once the open has run: with the content filters' refusal of the DATA
+     * command, or null when the message may come (other open failures are reported by {@link #finish}, as always).
+     */
+    void whenOpen(java.util.function.Consumer<org.estafeta.api.message.Reply> then) {
+        submit(() -> then.accept(failure instanceof Cleanup.RefusedAtOpen r ? r.reply() : null));
+    }
+
     void write(byte[] bytes) {
         pending.addAndGet(bytes.length);
         submit(() -> {

@@ -1622,15 +1622,44 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
                 return;
             }
             openPipe(cleanup);
-            reply("354 End data with <CR><LF>.<CR><LF>");
-            flush();
-            where = AFTER_DATA;
-            contentBytes = 0;
-            decoder.startData(settings.messageSizeLimit());
-            // commandPending stays set: the decoder resumes now for content only
-            decoder.resume();
-            updateReading();
+            if (filters == null) {
+                startContent();
+                return;
+            }
+            // the filters hear DATA as cleanup opens the message: their refusal is the answer to DATA
+            CleanupPipe opening = pipe;
+            opening.whenOpen(refusal -> ctx.executor().execute(() -> {
+                if (phase != Phase.COMMANDS || pipe != opening) {
+                    return;
+                }
+                if (refusal == null) {
+                    startContent();
+                    return;
+                }
+                pipe.abort();
+                pipe = null;
+                logWhatsup("milter-reject", refusal.toString());
+                if (refusal.code() == 421) {
+                    closeWith(refusal.toString());
+                    return;
+                }
+                reply(refusal.toString());
+                done(cmd, false);
+                flush();
+            }));
         }, ctx.executor());
+    }
+
+    /** DATA may go on: 354, and the decoder reads content from now on. */
+    private void startContent() {
+        reply("354 End data with <CR><LF>.<CR><LF>");
+        flush();
+        where = AFTER_DATA;
+        contentBytes = 0;
+        decoder.startData(settings.messageSizeLimit());
+        // commandPending stays set: the decoder resumes now for content only
+        decoder.resume();
+        updateReading();
     }
 
     private void openPipe(Cleanup cleanup) {
@@ -1764,6 +1793,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             reply("552 5.3.4 Error: message file too big");
         } else if (outcome instanceof CleanupPipe.Outcome.Rejected rejected) {
             reply(rejected.reply().toString());
+        } else if (outcome instanceof CleanupPipe.Outcome.Failed failed
+                && failed.cause() instanceof org.estafeta.cleanup.Cleanup.RefusedAtOpen refused) {
+            // BDAT: the filters refused the message as it was opened; their reply, not a queue error
+            logWhatsup("milter-reject", refused.reply().toString());
+            reply(refused.reply().toString());
         } else {
             boolean storage = false;
             if (outcome instanceof CleanupPipe.Outcome.Failed failed) {

@@ -33,6 +33,8 @@ class FilterStagesTest {
     /** Event (e.g. {@code rcpt:bad@example.net}) to the refusal the scripted filters answer. */
     private final Map<String, FilterChannel.Refusal> refuse = new java.util.HashMap<>();
     private FilterChannel passedToOpen;
+    /** The filters' answer to DATA (cleanup throws it from open), or null. */
+    private Reply refuseData;
 
     private final FilterChannel channel = new FilterChannel() {
         private Optional<Refusal> on(String event) {
@@ -86,6 +88,9 @@ class FilterStagesTest {
         @Override
         public Stream open(Submission envelope, ConfigSnapshot service, FilterChannel filters) throws IOException {
             passedToOpen = filters;
+            if (refuseData != null) {
+                throw new Cleanup.RefusedAtOpen(refuseData);
+            }
             return queue.open(envelope);
         }
     };
@@ -146,6 +151,23 @@ class FilterStagesTest {
         refuse.put("connect:127.0.0.1", refusal(421, "4.7.0", "mx.example.org Server closing connection", true));
         assertEquals("421 mx.example.org Service unavailable - try again later\r\n", open());
         assertTrue(!h.channel.isActive());
+    }
+
+    @Test
+    void aRefusalOfDataIsTheAnswerToData() {
+        open();
+        h.ask("EHLO client.example.com\r\n");
+        h.ask("MAIL FROM:<a@example.org>\r\n");
+        assertEquals("250 2.1.5 Ok\r\n", h.ask("RCPT TO:<b@example.net>\r\n"));
+        refuseData = new Reply(554, "5.7.1", "no data today");
+        assertEquals("554 5.7.1 no data today\r\n", h.ask("DATA\r\n"), "instead of 354");
+        assertEquals("250 2.0.0 Ok\r\n", h.ask("NOOP\r\n"), "the session goes on, reading commands");
+        refuseData = null;
+        assertEquals("354 End data with <CR><LF>.<CR><LF>\r\n", h.ask("DATA\r\n"), "the transaction is kept");
+        assertTrue(h.ask("Subject: x\r\n\r\nbody\r\n.\r\n").startsWith("250 2.0.0 Ok: queued as "));
+        assertTrue(h.log.lines.stream().anyMatch(l -> l.startsWith(
+                "info: NOQUEUE: milter-reject: DATA from unknown[127.0.0.1]: 554 5.7.1 no data today;")),
+                h.log.lines.toString());
     }
 
     @Test

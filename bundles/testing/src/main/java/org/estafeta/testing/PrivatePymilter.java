@@ -68,6 +68,8 @@ public final class PrivatePymilter implements AutoCloseable {
      * <li>MAIL from a local part {@code reject}: {@code 553 5.7.1 pymilter: sender refused};</li>
      * <li>RCPT to a local part {@code reject}: {@code 550 5.7.1 pymilter: recipient refused}; {@code tempfail}:
      *     {@code 451 4.7.1 pymilter: recipient deferred};</li>
+     * <li>DATA of a transaction with a recipient whose local part is {@code nodata}: {@code 554 5.7.1 pymilter: no
+     *     data for nodata};</li>
      * <li>the end of a message whose Subject contains {@code modify}: the Subject changed to {@code modified by
      *     pymilter} (chgheader), the first {@code X-Delete-Me} deleted (chgheader without a value), {@code X-Pymilter:
      *     modified} added (addheader), {@code <added@dest.test>} added (addrcpt), every recipient with the local part
@@ -122,6 +124,9 @@ public final class PrivatePymilter implements AutoCloseable {
             "",
             "    def data(self):",
             "        log('data', 'i=' + str(self.getsymval('i')))",
+            "        if any(_local(r) == 'nodata' for r in self.rcpts):",
+            "            self.setreply('554', '5.7.1', 'pymilter: no data for nodata')",
+            "            return Milter.REJECT",
             "        return Milter.CONTINUE",
             "",
             "    def header(self, name, value):",

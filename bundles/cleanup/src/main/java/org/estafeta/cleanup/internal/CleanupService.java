@@ -355,6 +355,12 @@ public final class CleanupService implements Cleanup {
             if (replayRefusal != null) {
                 chain.refuse(replayRefusal);
             }
+            var atData = chain.refusal();
+            if (!ownChain && atData.isPresent()) {
+                // smtpd's session: a refusal of DATA is answered at DATA (Postfix's milter DATA reply)
+                stream.abort();
+                throw new Cleanup.RefusedAtOpen(atData.get());
+            }
         }
         List<Envelope.Recipient> queued = rcpts;
         stream.blindCopies(addresses -> {

@@ -330,6 +330,11 @@ final class SessionChain implements FilterChannel {
         return messageNo;
     }
 
+    /** The refusal of the current message so far (a filter's answer to an event), if any. */
+    synchronized Optional<Reply> refusal() {
+        return Optional.ofNullable(messageRefusal);
+    }
+
     /** Refuses the current message with {@code reply} (a refusal cleanup met while playing the commands itself). */
     synchronized void refuse(Reply reply) {
         if (messageRefusal == null) {
