@@ -746,4 +746,22 @@ class ContentFiltersTest {
         assertTrue(stored(QueueName.INCOMING, id).contains("X-Tag: yes\r\n"), "the other filter still ran");
         f.close();
     }
+
+    @Test
+    void aRefusalOfDataIsThrownFromOpenForSmtpdAndAtCommitForLocalSubmission() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = gate\n", null);
+        Reply no = Reply.reject(554, "5.7.1", "no data");
+        Recorder gate = new Recorder(e -> e.equals("data") ? new org.estafeta.api.filter.EventVerdict.Reject(no)
+                : org.estafeta.api.filter.EventVerdict.CONTINUE, FilterVerdict::accept);
+        c.registerFilter("gate", gate, "org.example.gate 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = session(c);
+        Cleanup.RefusedAtOpen r = assertThrows(Cleanup.RefusedAtOpen.class, () -> c.open(submission(), null, f));
+        assertEquals(no, r.reply());
+        assertTrue(gate.events.contains("abort"), "the filters heard the message end: " + gate.events);
+        f.close();
+        // local submission (cleanup plays the commands): the refusal comes at commit
+        Cleanup.Rejected local = assertThrows(Cleanup.Rejected.class, () -> send(c, MESSAGE));
+        assertEquals(no, local.reply());
+        assertTrue(queueIsEmpty());
+    }
 }
