@@ -12,10 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.estafeta.api.filter.ContentFilter;
 import org.estafeta.cleanup.Cleanup;
@@ -291,7 +287,7 @@ public final class CleanupService implements Cleanup {
         if (chain == null && (filterSettings.active() || checks != null)) {
             chain = chain(filterSettings, own);
             ownChain = true;
-            replayRefusal = replay(chain, s, settings);
+            replayRefusal = replay(chain, s);
         }
         CleanupStream.Filtering filtering = null;
         if (chain != null) {
@@ -322,35 +318,13 @@ public final class CleanupService implements Cleanup {
         CleanupStream stream = new CleanupStream(writer, settings, log, arrival, target, s, headerRewriter,
                 filtering);
         if (chain != null) {
-            SessionChain.ActionLog lines = new SessionChain.ActionLog() {
-                @Override
-                public void action(String verb, String subject, String detail) {
-                    stream.logAction(verb, subject, detail);
-                }
-
-                @Override
-                public void warn(String text) {
-                    log.warn("{}", text);
-                }
-            };
             HeaderBodyChecks hbc = null;
             if (checks != null) {
                 stream.closeWith(checks);
-                hbc = new HeaderBodyChecks(checks, lines, target == QueueName.HOLD);
+                // the checks' warnings are Postfix's own lines (no queue ID); the chain's name the message
+                hbc = new HeaderBodyChecks(checks, actionLog(stream, ""), target == QueueName.HOLD);
             }
-            // the chain's own warnings name the message (warning: ID: filter ...), the checks' are Postfix's
-            String id = writer.id();
-            int no = chain.data(id, hbc, new SessionChain.ActionLog() {
-                @Override
-                public void action(String verb, String subject, String detail) {
-                    stream.logAction(verb, subject, detail);
-                }
-
-                @Override
-                public void warn(String text) {
-                    log.warn("{}: {}", id, text);
-                }
-            });
+            int no = chain.data(writer.id(), hbc, actionLog(stream, writer.id() + ": "));
             stream.chainMessage(no);
             if (replayRefusal != null) {
                 chain.refuse(replayRefusal);
@@ -385,12 +359,27 @@ public final class CleanupService implements Cleanup {
         return stream;
     }
 
+    /** The lines of one message's filters: their actions in cleanup's shape, their warnings after {@code prefix}. */
+    private static SessionChain.ActionLog actionLog(CleanupStream stream, String prefix) {
+        return new SessionChain.ActionLog() {
+            @Override
+            public void action(String verb, String subject, String detail) {
+                stream.logAction(verb, subject, detail);
+            }
+
+            @Override
+            public void warn(String text) {
+                log.warn("{}{}", prefix, text);
+            }
+        };
+    }
+
     /**
      * The command events for a message whose session no filter followed (local submission, or smtpd mail while the
      * service had no filters when the session began): CONNECT (for local submission {@code localhost}), HELO, MAIL,
      * each RCPT, as Postfix's cleanup plays them to non_smtpd_milters. Returns the first refusal: the message's.
      */
-    private static org.estafeta.api.message.Reply replay(SessionChain chain, Submission s, CleanupSettings settings) {
+    private static org.estafeta.api.message.Reply replay(SessionChain chain, Submission s) {
         org.estafeta.api.message.ClientInfo client = s.local().isPresent()
                 ? new org.estafeta.api.message.ClientInfo("127.0.0.1", "localhost", "localhost", false,
                         java.util.Optional.empty())
