@@ -269,21 +269,6 @@ final class CleanupStream implements Cleanup.Stream {
         emit(bytes);
     }
 
-    private static final java.util.regex.Pattern BOUNDARY =
-            java.util.regex.Pattern.compile("(?i)multipart/.*?;\\s*boundary\\s*=\\s*(?:\"([^\"]+)\"|([^;\\s]+))", java.util.regex.Pattern.DOTALL);
-
-    /** The boundary parameter of a multipart Content-Type, or null. */
-    static String boundary(String contentType) {
-        if (contentType == null) {
-            return null;
-        }
-        java.util.regex.Matcher m = BOUNDARY.matcher(contentType);
-        return m.find() ? (m.group(1) != null ? m.group(1) : m.group(2)) : null;
-    }
-
-    /** Postfix's line_length_limit: longer body lines are checked in pieces of this size. */
-    static final int LINE_LIMIT = 2048;
-
     // ------------------------------------------------------------------ the body, in chunks of whole lines
 
     /** Body bytes: written through, or (with filters) gathered into chunks of whole lines for the chain. */

@@ -126,16 +126,16 @@ final class HeaderBodyChecks implements FilterSession {
 
     // ------------------------------------------------------------------------------------------ top-level headers
 
-    /**
-     * A top-level header: mime_header_checks for {@code Content-*} headers when that list is configured, else
-     * header_checks; the text is the header's lines joined with {@code \n}, as Postfix matches it.
-     */
     @Override
     public EventVerdict data(String queueId) {
         this.queueId = queueId;
         return EventVerdict.CONTINUE;
     }
 
+    /**
+     * A top-level header: mime_header_checks for {@code Content-*} headers when that list is configured, else
+     * header_checks; the text is the header's lines joined with {@code \n}, as Postfix matches it.
+     */
     @Override
     public EventVerdict header(HeaderField h) {
         if (h.is("Content-Type")) {
