@@ -268,11 +268,22 @@ class TutorialContentFilterIT {
         // smtpd's pass has 1 Received (its own); each reinjection through pickup adds one: passes 2, 3, 4 are
         // queued and filtered again, the 5th is refused
         assertEquals(1, count(log, "message rejected: hopcount exceeded"), log);
-        assertTrue(log.contains("rejected by cleanup: 554 5.4.0 Error: too many hops; message removed"), log);
+        assertTrue(log.contains("rejected by cleanup: 554 5.4.0 Error: too many hops"), log);
         assertEquals(Map.of("81", 4), runs(), "the filter ran once per queued pass: " + log);
         assertEquals(4, count(log, "to=<loop@example.net>, relay=filtro, "), log);
         assertEquals(0, count(log, "to=<loop@example.net>, relay=" + SINK_ADDRESS + "["), "nothing delivered: " + log);
-        assertTrue(sink.arrivals().isEmpty(), "nothing delivered: " + sink);
+        // the refused pass is returned to its sender, as Postfix's cleanup bounces pickup's mail: the report goes to
+        // SENDER through relayhost (the sink), and is the only thing that arrives there
+        assertEquals(1, count(log, "to=<loop@example.net>, relay=none, dsn=5.4.0, status=bounced (554 5.4.0 Error: "
+                + "too many hops)"), log);
+        Arrival bounce = awaitOne("81");
+        assertEquals(List.of(SENDER), bounce.recipients(), "the report goes to the sender");
+        String report = bounce.text().replaceAll("\r?\n[ \t]+", " ");
+        assertTrue(report.contains("Final-Recipient: rfc822; loop@example.net"), report);
+        assertTrue(report.contains("Status: 5.4.0"), report);
+        assertTrue(report.contains("554 5.4.0 Error: too many hops"), report);
+        assertTrue(ItSupport.maillog(gw).contains("sender non-delivery notification: "), ItSupport.maillog(gw));
+        assertEquals(1, sink.arrivals().size(), "only the report arrived: " + sink);
     }
 
     private String shellFilter() throws Exception {

@@ -15,8 +15,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 import org.estafeta.api.message.ClientInfo;
+import org.estafeta.api.message.Reply;
+import org.estafeta.bounce.Bouncer;
+import org.estafeta.bounce.Notice;
 import org.estafeta.cleanup.Cleanup;
 import org.estafeta.cleanup.Submission;
 import org.estafeta.config.ConfigSnapshot;
@@ -32,12 +36,18 @@ import org.slf4j.LoggerFactory;
  * a local submission and removes it once cleanup has queued the message. It scans at start, when the submission
  * socket committed a file, and every {@code wakeup} seconds (root may have written maildrop/ itself). Bare names
  * in the envelope get {@code @$myorigin}, as Postfix's cleanup does in its {@code local} rewriting context.
+ *
+ * <p>A message that cleanup refuses for good (a 5xx {@link Cleanup.Rejected}: header or body checks, a content filter
+ * or milter, {@code hopcount_limit}) is returned to its sender through the {@link Bouncer}, as Postfix's pickup has
+ * cleanup bounce it ({@code CLEANUP_FLAG_BOUNCE}); the maildrop file goes only once the report is queued, so that a
+ * message is never dropped silently.
  */
 final class Pickup {
     private static final Logger log = LoggerFactory.getLogger("pickup");
 
     private final QueueStore store;
     private final Cleanup cleanup;
+    private final Supplier<Optional<Bouncer>> bouncer;
     private final ConfigSnapshot config;
     private final long wakeupSeconds;
     private final ScheduledExecutorService executor =
@@ -50,9 +60,14 @@ final class Pickup {
     private SubmitServer server;
     private volatile int pickedUp;
 
-    Pickup(QueueStore store, Cleanup cleanup, ConfigSnapshot config, long wakeupSeconds) {
+    /**
+     * @param bouncer the bounce service as it is now (it may come and go while pickup runs); empty while absent
+     */
+    Pickup(QueueStore store, Cleanup cleanup, Supplier<Optional<Bouncer>> bouncer, ConfigSnapshot config,
+            long wakeupSeconds) {
         this.store = store;
         this.cleanup = cleanup;
+        this.bouncer = bouncer;
         this.config = config;
         this.wakeupSeconds = wakeupSeconds;
     }
@@ -121,8 +136,13 @@ final class Pickup {
         }
     }
 
-    /** Feeds one maildrop file through cleanup; removes it once queued (or when it can never be). */
-    private void pick(String file) {
+    /**
+     * Feeds one maildrop file through cleanup; removes it once queued, or once cleanup's permanent refusal has been
+     * reported to the sender. Keeps it (for the next scan) after a temporary failure or when the report cannot be
+     * sent. Runs on the pickup thread (tests call it directly); blocks on cleanup, its content filters and the bounce
+     * service; never throws.
+     */
+    void pick(String file) {
         QueueStore.QueuedMessage m;
         try {
             m = store.read(QueueName.MAILDROP, file);
@@ -156,12 +176,12 @@ final class Pickup {
             pickedUp++;
         } catch (Cleanup.Rejected r) {
             stream = null;
-            if (r.reply().code() >= 500) {
-                // Postfix bounces local mail that cleanup rejects; Estafeta has no bounce for it yet: logged
-                log.warn("maildrop/{}: uid={} from=<{}>: rejected by cleanup: {}; message removed", file, uid,
-                        s.sender(), r.reply());
-            } else {
+            if (r.reply().code() < 500) {
                 log.warn("maildrop/{}: uid={}: cleanup: {}; will try again", file, uid, r.reply());
+                return;
+            }
+            log.info("maildrop/{}: uid={} from=<{}>: rejected by cleanup: {}", file, uid, s.sender(), r.reply());
+            if (!bounce(file, m, s, r.reply())) {
                 return;
             }
         } catch (IOException | RuntimeException x) {
@@ -176,6 +196,53 @@ final class Pickup {
         } catch (IOException x) {
             log.warn("maildrop/{}: cannot remove: {}", file, x.toString());
         }
+    }
+
+    /**
+     * Returns a message that cleanup rejected permanently to its sender, as Postfix's cleanup does for pickup's
+     * mail: one {@code status=bounced} line per recipient, then the non-delivery report through the Bouncer (which
+     * logs {@code FILE: sender non-delivery notification: ID}). Returns whether the maildrop file may go: the report
+     * was queued, or none was due ({@code NOTIFY=NEVER}); false when the bounce service is absent or failed.
+     */
+    private boolean bounce(String file, QueueStore.QueuedMessage m, Submission s, Reply reply) {
+        Optional<Bouncer> b = bouncer.get();
+        if (b.isEmpty()) {
+            log.warn("maildrop/{}: cannot return the message to <{}>: the bounce service is not available; "
+                    + "will try again", file, s.sender());
+            return false;
+        }
+        Notice notice = notice(file, m.envelope(), s, reply, config, m::content);
+        for (Notice.RecipientStatus r : notice.recipients()) {
+            log.info("maildrop/{}: to=<{}>, relay=none, dsn={}, status=bounced ({})", file, r.address(), r.status(),
+                    r.diagnostic());
+        }
+        try {
+            if (b.get().notify(notice).isEmpty()) {
+                // NOTIFY=NEVER, or the null sender's mail that notify_classes sends nowhere (the bounce log says)
+                log.info("maildrop/{}: no sender non-delivery notification due", file);
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.warn("maildrop/{}: cannot return the message to <{}>: {}; will try again", file, s.sender(),
+                    e.toString());
+            return false;
+        }
+    }
+
+    /**
+     * The FAILURE notice for a maildrop file that cleanup rejected: the file name as the queue ID, the file's arrival
+     * time (now when it has none), and every recipient (as qualified for cleanup, with the NOTIFY it was submitted
+     * with) failed with the reply's enhanced status and the reply itself as the diagnostic; no remote MTA.
+     */
+    static Notice notice(String file, Envelope e, Submission s, Reply reply, ConfigSnapshot config,
+            Notice.Content content) {
+        long arrival = e.arrivalMicros() > 0 ? e.arrivalMicros() / 1000 : System.currentTimeMillis();
+        List<Notice.RecipientStatus> rcpts = new ArrayList<>();
+        for (Submission.Recipient r : s.recipients()) {
+            rcpts.add(new Notice.RecipientStatus(r.address(), r.originalRecipient(), r.notifyOn(),
+                    reply.enhancedStatus(), reply.toString(), Optional.empty(), false));
+        }
+        return new Notice(Notice.Kind.FAILURE, config, file, arrival, s.sender(), s.mailParameters(), rcpts, content);
     }
 
     private void moveToCorrupt(String file) {
@@ -195,7 +262,7 @@ final class Pickup {
                 .orElseGet(() -> config.value("myhostname"));
         List<Submission.Recipient> rcpts = new ArrayList<>();
         for (Envelope.Recipient r : e.recipients()) {
-            rcpts.add(new Submission.Recipient(qualify(r.address(), origin), r.notifyOn(), Optional.empty()));
+            rcpts.add(new Submission.Recipient(qualify(r.address(), origin), r.notifyOn(), r.originalRecipient()));
         }
         Map<String, String> params = new LinkedHashMap<>(e.mailParameters());
         Optional<String> filter = config.get("content_filter").map(String::strip).filter(v -> !v.isEmpty());
