@@ -659,13 +659,24 @@ final class SessionChain implements FilterChannel {
 
     private void closeSession(Slot s) {
         FilterSession session = s.session;
-        s.session = null;
         if (session != null) {
-            try {
-                session.close();
-            } catch (RuntimeException e) {
-                log.warn("{}: closing its session: {}", s.subject(), e.toString());
-            }
+            guarded(s, "closing its session", FilterSession::close);
+        }
+        s.session = null;
+    }
+
+    /**
+     * ABORT or close to a filter, under the same watchdog as the events (a filter stuck saying goodbye to its peer
+     * must not keep the worker); a failure is logged and otherwise ignored.
+     */
+    private void guarded(Slot s, String what, java.util.function.Consumer<FilterSession> op) {
+        try {
+            call(s, f -> {
+                op.accept(f);
+                return Boolean.TRUE;
+            });
+        } catch (Failure e) {
+            log.warn("{}: {}: {}", s.subject(), what, e.getMessage());
         }
     }
 
@@ -700,14 +711,7 @@ final class SessionChain implements FilterChannel {
         if (abort) {
             for (Slot s : contentSlots()) {
                 if (s.session != null) {
-                    try {
-                        s.session.abort();
-                    } catch (RuntimeException e) {
-                        log.warn("{}: abort: {}", s.subject(), e.toString());
-                        if (s != checks) {
-                            closeSession(s);
-                        }
-                    }
+                    guarded(s, "abort", FilterSession::abort);
                 }
             }
         }

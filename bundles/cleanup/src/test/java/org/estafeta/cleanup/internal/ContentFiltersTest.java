@@ -764,4 +764,38 @@ class ContentFiltersTest {
         assertEquals(no, local.reply());
         assertTrue(queueIsEmpty());
     }
+
+    @Test
+    void aSessionFilterStuckInAbortOrCloseDoesNotKeepTheWorker() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = sticky\nestafeta_content_filter_timeout = 1s\n", null);
+        CountDownLatch interrupted = new CountDownLatch(2);
+        org.estafeta.api.filter.SessionFilter sticky = ctx -> new org.estafeta.api.filter.FilterSession() {
+            private void hang() {
+                try {
+                    Thread.sleep(30_000);
+                } catch (InterruptedException x) {
+                    interrupted.countDown();
+                }
+            }
+
+            @Override
+            public void abort() {
+                hang();
+            }
+
+            @Override
+            public void close() {
+                hang();
+            }
+        };
+        c.registerFilter("sticky", sticky, "org.example.sticky 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = session(c);
+        long start = System.nanoTime();
+        f.reset();
+        f.close(); // ABORT of the open transaction, then close: each cut off after the timeout
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(ms >= 1800 && ms < 10_000, ms + " ms");
+        assertTrue(interrupted.await(1, java.util.concurrent.TimeUnit.SECONDS));
+        assertFalse(Thread.currentThread().isInterrupted());
+    }
 }
