@@ -251,11 +251,14 @@ final class CleanupStream implements Cleanup.Stream {
             tooManyHops = true;
             log.warn("{}: message rejected: hopcount exceeded", writer.id());
         }
+        boolean drop = f != null && settings.dropHeaders().contains(f.getName().toLowerCase(Locale.ROOT));
         if (filtering != null && f != null && filtering.chain().open()) {
-            bytes = filtering.chain().header(bytes);
+            bytes = filtering.chain().header(bytes, drop);
         }
-        if (f != null && bytes == original && settings.dropHeaders().contains(f.getName().toLowerCase(Locale.ROOT))) {
-            return; // message_drop_headers (Bcc, Content-Length, Resent-Bcc, Return-Path by default)
+        if (drop && bytes == original) {
+            // message_drop_headers (Bcc, Content-Length, Resent-Bcc, Return-Path by default): header_checks saw it,
+            // the other filters do not, and it is not queued
+            return;
         }
         if (rewriter != null && f != null && deferred == null && bytes == original) {
             // as Postfix: a header that header_checks (and the filters) left alone has its addresses rewritten after

@@ -352,10 +352,22 @@ final class SessionChain implements FilterChannel {
      * (the same array when none changed it).
      */
     synchronized byte[] header(byte[] raw) {
+        return header(raw, false);
+    }
+
+    /**
+     * As {@link #header(byte[])}; with {@code droppedAfterChecks} (a {@code message_drop_headers} header) only the
+     * header/body checks see it, as in Postfix, where cleanup drops such headers before the milters get the message:
+     * when the checks leave it alone the same array comes back at once, for the caller to drop.
+     */
+    synchronized byte[] header(byte[] raw, boolean droppedAfterChecks) {
         List<byte[]> pieces = List.of(raw);
         for (Slot s : contentSlots()) {
             if (!open()) {
                 break;
+            }
+            if (droppedAfterChecks && s != checks && pieces.size() == 1 && pieces.get(0) == raw) {
+                return raw;
             }
             List<byte[]> next = new ArrayList<>(pieces.size());
             for (byte[] piece : pieces) {

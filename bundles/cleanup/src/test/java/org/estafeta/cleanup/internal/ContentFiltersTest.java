@@ -798,4 +798,14 @@ class ContentFiltersTest {
         assertTrue(interrupted.await(1, java.util.concurrent.TimeUnit.SECONDS));
         assertFalse(Thread.currentThread().isInterrupted());
     }
+
+    @Test
+    void droppedHeadersAreNotShownToFilters() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = rec\n", null);
+        Recorder rec = new Recorder();
+        c.registerFilter("rec", rec, "org.example.rec 1.0.0");
+        String id = sendThrough(c, session(c), "Return-Path: <x@example.org>\r\n" + MESSAGE);
+        assertFalse(rec.events.stream().anyMatch(e -> e.startsWith("header:Return-Path")), rec.events.toString());
+        assertFalse(stored(QueueName.INCOMING, id).contains("Return-Path"));
+    }
 }
