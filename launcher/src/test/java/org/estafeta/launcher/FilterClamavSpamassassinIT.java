@@ -162,7 +162,8 @@ class FilterClamavSpamassassinIT {
             // reload: infected mail to the hold queue, and spamd allowed to fail open
             Path mainCf = tmp.resolve("conf/main.cf");
             Files.writeString(mainCf, Files.readString(mainCf) + "clamav_action = hold\n"
-                    + "estafeta_content_filter_fail_open = spamassassin\n");
+                    + "estafeta_content_filter_fail_open = spamassassin\n"
+                    + "spamassassin_reject_score =\nspamassassin_hold_score = 5\n");
             ItSupport.Result reload = ItSupport.estafeta(tmp.resolve("conf"), tmp.resolve("var"), "reload");
             assertEquals(0, reload.exit(), reload.output());
             Swaks.Transcript held = send("held", eicarAttachment());
@@ -174,6 +175,17 @@ class FilterClamavSpamassassinIT {
                     ItSupport.maillog(gw));
             assertTrue(ItSupport.maillog(gw).contains("proto=ESMTP helo=<") && ItSupport.maillog(gw)
                     .contains(": virus found: Eicar-Signature.UNOFFICIAL"), ItSupport.maillog(gw));
+
+            // SpamAssassin's quarantine threshold (spamassassin_hold_score, no reject score now): GTUBE is held
+            Swaks.Transcript quarantined = send("quarantined", message("gtube held", "This is the GTUBE\r\n\r\n"
+                    + PrivateSpamd.GTUBE + "\r\n"));
+            m = QUEUED.matcher(String.valueOf(quarantined.last("250 2.0.0")));
+            assertTrue(m.find(), quarantined.serverLines().toString());
+            String spamHeldId = m.group(1);
+            assertTrue(Files.exists(gw.queueDirectory().resolve("hold").resolve(spamHeldId)),
+                    "GTUBE in hold/: " + ItSupport.maillog(gw));
+            assertTrue(ItSupport.maillog(gw).contains(spamHeldId
+                    + ": hold: filter spamassassin (org.estafeta.filter-spamassassin 0.1.0"), ItSupport.maillog(gw));
 
             spamd.stop();
             Swaks.Transcript open = send("open", message("spamd is down", "pass me on\r\n"));
