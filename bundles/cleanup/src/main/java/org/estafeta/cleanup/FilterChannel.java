@@ -42,6 +42,14 @@ public interface FilterChannel extends AutoCloseable {
     /** RCPT TO, accepted by smtpd's restrictions: a refusal refuses this recipient. */
     Optional<Refusal> rcpt(String recipient, Map<String, String> parameters);
 
+    /** The client started TLS: the filters hear of it before the next event. Never blocks. */
+    default void tls(org.estafeta.api.filter.TlsInfo tls) {
+    }
+
+    /** The client authenticated: the filters hear of it before the next event. Never blocks. */
+    default void authenticated(String mechanism, String username) {
+    }
+
     /** The transaction ended without a message (RSET, a refused command, the end of the session). Never blocks. */
     void reset();
 

@@ -931,6 +931,11 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
             certificateAbort = cert == null ? "No client certificate presented" : "Client certificate not trusted";
             log.info("NOQUEUE: abort: TLS from " + namaddr + ": " + certificateAbort);
         }
+        if (filters != null) {
+            filters.tls(new org.estafeta.api.filter.TlsInfo(session.getProtocol(), session.getCipherSuite(), bits,
+                    Optional.ofNullable(cert).map(SessionFacts.ClientCertificate::commonName),
+                    cert == null ? Optional.empty() : Optional.of(clientCertificateIssuer)));
+        }
         // RFC 3207 section 4.2: discard all knowledge obtained from the client (Postfix: helo_reset, mail_reset)
         heloName = null;
         saslMechanisms = null;
@@ -1114,6 +1119,9 @@ final class SmtpSession extends ChannelInboundHandlerAdapter {
         } else if (step instanceof SaslStep.Success success) {
             saslMethod = saslExchange.mechanism();
             saslUsername = printable(success.username());
+            if (filters != null) {
+                filters.authenticated(saslMethod, saslUsername);
+            }
             saslExchange = null;
             restoreLineLimit();
             reply("235 2.7.0 Authentication successful");

@@ -39,6 +39,20 @@ public interface FilterSession extends AutoCloseable {
     }
 
     /**
+     * The client started TLS (STARTTLS). Information only: it comes before the next event (the client's new EHLO),
+     * and a session that needs to refuse a client for its TLS does so at that event.
+     */
+    default void tls(TlsInfo tls) {
+    }
+
+    /**
+     * The client authenticated (SMTP AUTH) with {@code mechanism} as {@code username}. Information only, before the
+     * next event (usually MAIL FROM).
+     */
+    default void authenticated(String mechanism, String username) {
+    }
+
+    /**
      * MAIL FROM, accepted by the gateway's restrictions. {@code sender} is empty for the null sender; the ESMTP
      * parameters are upper-case keys ({@code SIZE}, {@code BODY}, {@code SMTPUTF8} with an empty value ...).
      */

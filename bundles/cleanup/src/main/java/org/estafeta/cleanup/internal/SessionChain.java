@@ -125,6 +125,11 @@ final class SessionChain implements FilterChannel {
     private final Logger log;
     private final List<Slot> slots = new ArrayList<>();
     private final AtomicBoolean resetPending = new AtomicBoolean();
+    /** TLS and AUTH facts smtpd reported, not yet told to the filters (they go before the next event). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.util.function.Consumer<FilterSession>> news =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The same facts, for a filter that joins the session late (replayed after CONNECT and HELO). */
+    private final List<java.util.function.Consumer<FilterSession>> told = new ArrayList<>();
 
     private ClientInfo client;
     private String helo;
@@ -173,6 +178,7 @@ final class SessionChain implements FilterChannel {
 
     @Override
     public synchronized Optional<Refusal> helo(String name) {
+        tellNews();
         this.helo = name;
         if (sessionRefusal.isPresent()) {
             return sessionRefusal;
@@ -182,6 +188,7 @@ final class SessionChain implements FilterChannel {
 
     @Override
     public synchronized Optional<Refusal> mail(String sender, Map<String, String> parameters) {
+        tellNews();
         endTransaction();
         if (sessionRefusal.isPresent()) {
             return sessionRefusal;
@@ -208,6 +215,7 @@ final class SessionChain implements FilterChannel {
 
     @Override
     public synchronized Optional<Refusal> rcpt(String recipient, Map<String, String> parameters) {
+        tellNews();
         if (sessionRefusal.isPresent()) {
             return sessionRefusal;
         }
@@ -217,6 +225,30 @@ final class SessionChain implements FilterChannel {
     @Override
     public void reset() {
         resetPending.set(true);
+    }
+
+    @Override
+    public void tls(org.estafeta.api.filter.TlsInfo tls) {
+        news.add(f -> f.tls(tls));
+    }
+
+    @Override
+    public void authenticated(String mechanism, String username) {
+        news.add(f -> f.authenticated(mechanism, username));
+    }
+
+    /** Tells every session the TLS and AUTH facts reported since the last event. */
+    private void tellNews() {
+        java.util.function.Consumer<FilterSession> fact;
+        while ((fact = news.poll()) != null) {
+            told.add(fact);
+            for (Slot s : slots) {
+                if (s.session != null && !s.sessionAccepted) {
+                    java.util.function.Consumer<FilterSession> f = fact;
+                    guarded(s, "session information", f);
+                }
+            }
+        }
     }
 
     @Override
@@ -235,6 +267,12 @@ final class SessionChain implements FilterChannel {
     /** CONNECT and HELO again for a filter that joined the session late (a new version of it). */
     private Optional<Refusal> replay(Slot s) {
         Optional<Refusal> r = deliver(s, Stage.CONNECT, f -> f.connect(client));
+        for (java.util.function.Consumer<FilterSession> fact : told) {
+            if (r.isPresent() || s.session == null || s.sessionAccepted) {
+                break;
+            }
+            guarded(s, "session information", fact);
+        }
         if (r.isEmpty() && helo != null && s.session != null && !s.sessionAccepted) {
             r = deliver(s, Stage.HELO, f -> f.helo(helo));
         }

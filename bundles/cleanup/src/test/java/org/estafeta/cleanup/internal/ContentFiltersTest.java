@@ -473,6 +473,16 @@ class ContentFiltersTest {
                 }
 
                 @Override
+                public void tls(org.estafeta.api.filter.TlsInfo tls) {
+                    events.add("tls:" + tls.protocol());
+                }
+
+                @Override
+                public void authenticated(String mechanism, String username) {
+                    events.add("auth:" + mechanism + ":" + username);
+                }
+
+                @Override
                 public org.estafeta.api.filter.EventVerdict mail(String sender, Map<String, String> parameters) {
                     return on("mail:" + sender);
                 }
@@ -807,5 +817,31 @@ class ContentFiltersTest {
         String id = sendThrough(c, session(c), "Return-Path: <x@example.org>\r\n" + MESSAGE);
         assertFalse(rec.events.stream().anyMatch(e -> e.startsWith("header:Return-Path")), rec.events.toString());
         assertFalse(stored(QueueName.INCOMING, id).contains("Return-Path"));
+    }
+
+    @Test
+    void tlsAndAuthenticationReachTheFiltersBeforeTheNextEventAndALateVersionToo() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = rec\n", null);
+        Recorder rec = new Recorder();
+        c.registerFilter("rec", rec, "org.example.rec 1.0.0");
+        org.estafeta.cleanup.FilterChannel f = c.filters(null).orElseThrow();
+        f.connect(CLIENT);
+        f.tls(new org.estafeta.api.filter.TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, Optional.empty(),
+                Optional.empty()));
+        assertEquals(List.of("connect:192.0.2.7"), rec.events, "nothing until the next event");
+        f.helo("helo.example.org");
+        f.authenticated("PLAIN", "ana");
+        f.mail("a@example.org", Map.of());
+        assertEquals(List.of("connect:192.0.2.7", "tls:TLSv1.3", "helo:helo.example.org", "auth:PLAIN:ana",
+                "mail:a@example.org"), rec.events);
+        // a new version of the filter joins at the next MAIL: it hears the session's facts after CONNECT
+        c.unregisterFilter("rec");
+        Recorder v2 = new Recorder();
+        c.registerFilter("rec", v2, "org.example.rec 2.0.0");
+        f.reset();
+        f.mail("b@example.org", Map.of());
+        assertEquals(List.of("connect:192.0.2.7", "tls:TLSv1.3", "auth:PLAIN:ana", "helo:helo.example.org",
+                "mail:b@example.org"), v2.events);
+        f.close();
     }
 }

@@ -145,6 +145,23 @@ abstract class MilterSessionFilter implements SessionFilter {
             return verdict(milters.rcpt("<" + recipient + ">", esmtp(parameters)), myhostname);
         }
 
+        /** STARTTLS: the macros Postfix sends with HELO and later events ({@code milter_helo_macros}). */
+        @Override
+        public void tls(org.estafeta.api.filter.TlsInfo tls) {
+            macros.put("{tls_version}", tls.protocol());
+            macros.put("{cipher}", tls.cipher());
+            macros.put("{cipher_bits}", String.valueOf(tls.bits()));
+            tls.peerSubject().ifPresent(v -> macros.put("{cert_subject}", v));
+            tls.peerIssuer().ifPresent(v -> macros.put("{cert_issuer}", v));
+        }
+
+        /** SMTP AUTH: the macros Postfix sends with MAIL FROM ({@code milter_mail_macros}). */
+        @Override
+        public void authenticated(String mechanism, String username) {
+            macros.put("{auth_type}", mechanism);
+            macros.put("{auth_authen}", username);
+        }
+
         @Override
         public EventVerdict data(String queueId) {
             if (milters == null) {

@@ -126,6 +126,27 @@ class MilterSessionFilterTest {
         assertEquals(70_000 - 65_535, fake.packets('B').get(1).data().length);
     }
 
+    /** STARTTLS and AUTH reach the milter as Postfix's macros: TLS ones with HELO, AUTH ones with MAIL. */
+    @Test
+    void tlsAndAuthenticationBecomeTheMacrosPostfixSends() throws Exception {
+        parameters.put("milter_helo_macros", "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}");
+        parameters.put("milter_mail_macros", "{auth_type} {auth_authen}");
+        ClientInfo plain = new ClientInfo("192.0.2.1", "client.example.com", "", false, Optional.empty());
+        try (FilterSession s = open()) {
+            assertEquals(EventVerdict.CONTINUE, s.connect(plain));
+            s.tls(new org.estafeta.api.filter.TlsInfo("TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, Optional.of("client"),
+                    Optional.of("Test CA")));
+            assertEquals(EventVerdict.CONTINUE, s.helo("helo.example.com"));
+            s.authenticated("SCRAM-SHA-256", "bob");
+            assertEquals(EventVerdict.CONTINUE, s.mail("a@example.com", Map.of()));
+        }
+        fake.await('Q');
+        List<FakeMilter.Packet> macros = fake.packets('D');
+        assertEquals(List.of("{tls_version}", "TLSv1.3", "{cipher}", "TLS_AES_256_GCM_SHA384", "{cipher_bits}", "256",
+                "{cert_subject}", "client", "{cert_issuer}", "Test CA"), macro(macros, 'H'));
+        assertEquals(List.of("{auth_type}", "SCRAM-SHA-256", "{auth_authen}", "bob"), macro(macros, 'M'));
+    }
+
     private static List<String> macro(List<FakeMilter.Packet> macros, char command) {
         return macros.stream().filter(p -> p.data()[0] == command).findFirst().orElseThrow().strings(1);
     }
