@@ -186,6 +186,10 @@ class FilterClamavSpamassassinIT {
                     "GTUBE in hold/: " + ItSupport.maillog(gw));
             assertTrue(ItSupport.maillog(gw).contains(spamHeldId
                     + ": hold: filter spamassassin (org.estafeta.filter-spamassassin 0.1.0"), ItSupport.maillog(gw));
+            String heldText = ItSupport.estafeta(tmp.resolve("conf"), tmp.resolve("var"), "postcat", "-q", spamHeldId)
+                    .stdout();
+            assertTrue(heldText.contains("X-Spam-Flag: YES") && heldText.contains("X-Spam-Score: "),
+                    "held with SpamAssassin's headers: " + heldText);
 
             spamd.stop();
             Swaks.Transcript open = send("open", message("spamd is down", "pass me on\r\n"));

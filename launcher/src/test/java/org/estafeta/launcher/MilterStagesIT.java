@@ -302,6 +302,36 @@ class MilterStagesIT {
         assertTrue(logged("accept: filter non_smtpd_milters \\(org\\.estafeta\\.milter \\S+\\)"), why);
     }
 
+    @Test
+    void aQuarantinedMessageIsHeldWithTheMiltersChangesApplied() throws Exception {
+        String id;
+        try (SmtpClient c = SmtpClient.connect(SMTPD_PORT, null)) {
+            assertTrue(c.reply().get(0).startsWith("220 "), why());
+            assertTrue(say(c, "EHLO client.test").startsWith("250 "), why());
+            assertEquals("250 2.1.0 Ok", say(c, "MAIL FROM:<ana@sender.test>"), why());
+            assertEquals("250 2.1.5 Ok", say(c, "RCPT TO:<held2@dest.test>"), why());
+            assertTrue(say(c, "DATA").startsWith("354 "), why());
+            Matcher m = QUEUED.matcher(say(c, message("quarantine-modify", "modify and quarantine me", "") + "."));
+            assertTrue(m.find(), why());
+            id = m.group(1);
+            assertTrue(say(c, "QUIT").startsWith("221 "), why());
+        }
+        Path conf = tmp.resolve("gw/conf");
+        Path var = tmp.resolve("gw/var");
+        String held = id;
+        assertTrue(waitFor(() -> {
+            try {
+                return estafeta(conf, var, "postqueue", "-p").stdout().contains(held + "!");
+            } catch (Exception e) {
+                return false;
+            }
+        }, 20), why());
+        // as Postfix: the quarantined message keeps the milter's modifications
+        String content = estafeta(conf, var, "postcat", "-q", held).stdout();
+        assertTrue(content.contains("Subject: modified by pymilter") && content.contains("X-Pymilter: modified")
+                && content.contains("body replaced by pymilter"), content + why());
+    }
+
     /** A message (DATA content, CRLF lines, without the final dot) with Message-ID {@code <tag@sender.test>}. */
     private static String message(String tag, String subject, String extraHeaders) {
         return "From: ana@sender.test\r\nTo: someone@dest.test\r\nSubject: " + subject

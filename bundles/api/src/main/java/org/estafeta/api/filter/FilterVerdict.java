@@ -96,10 +96,23 @@ public sealed interface FilterVerdict
         }
     }
 
-    /** Accept the message and put it in the hold queue for an administrator (Postfix's HOLD). */
-    record Hold(String reason) implements FilterVerdict {
+    /**
+     * Accept the message and put it in the hold queue for an administrator (Postfix's HOLD). Since 1.2 a hold may
+     * carry {@code changes} (an {@link Accept} or {@link Modify}) applied to what is held, as Postfix applies a milter's
+     * modifications to a message the milter quarantines.
+     */
+    record Hold(String reason, java.util.Optional<FilterVerdict> changes) implements FilterVerdict {
         public Hold {
             Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(changes, "changes");
+            if (changes.isPresent() && !(changes.get() instanceof Accept) && !(changes.get() instanceof Modify)) {
+                throw new IllegalArgumentException("a hold carries an Accept or a Modify: " + changes.get());
+            }
+        }
+
+        /** A hold without changes. */
+        public Hold(String reason) {
+            this(reason, java.util.Optional.empty());
         }
     }
 

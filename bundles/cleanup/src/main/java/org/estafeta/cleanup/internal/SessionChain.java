@@ -511,6 +511,12 @@ final class SessionChain implements FilterChannel {
                     continue;
                 }
                 String subject = s == checks ? null : s.subject();
+                if (verdict instanceof FilterVerdict.Hold h && h.changes().isPresent()) {
+                    // held with changes (a milter's quarantine and its modifications): both apply
+                    line("hold", subject, h.reason());
+                    hold = true;
+                    verdict = h.changes().get();
+                }
                 if (verdict instanceof FilterVerdict.Modify mod) {
                     added.addAll(0, mod.addHeaders());
                     edits.addAll(mod.edits());

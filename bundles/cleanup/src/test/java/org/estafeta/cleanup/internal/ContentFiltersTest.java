@@ -844,4 +844,17 @@ class ContentFiltersTest {
                 "mail:b@example.org"), v2.events);
         f.close();
     }
+
+    @Test
+    void aHoldWithChangesIsHeldWithTheChangesApplied() throws Exception {
+        CleanupService c = cleanup("estafeta_content_filters = q\n", null);
+        c.registerFilter("q", new Recorder(e -> org.estafeta.api.filter.EventVerdict.CONTINUE,
+                () -> new FilterVerdict.Hold("quarantined", Optional.of(new FilterVerdict.Modify(
+                        List.of(new Header("X-Quarantine", "yes")),
+                        List.of(new org.estafeta.api.filter.HeaderEdit("Subject", 1, Optional.of(" [held] hello"))),
+                        List.of(), Optional.empty())))), "org.example.q 1.0.0");
+        String id = sendThrough(c, session(c), MESSAGE);
+        String text = stored(QueueName.HOLD, id);
+        assertTrue(text.contains("X-Quarantine: yes\r\n") && text.contains("Subject: [held] hello\r\n"), text);
+    }
 }

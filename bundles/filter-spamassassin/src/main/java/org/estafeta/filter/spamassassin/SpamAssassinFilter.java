@@ -78,9 +78,9 @@ public final class SpamAssassinFilter implements ContentFilter {
         List<Header> headers = new ArrayList<>(r.headers());
         headers.add(new Header("X-Spam-Score", score));
         if (s.holdScore().isPresent() && r.score() >= s.holdScore().get()) {
-            // the api's Hold carries no headers: held mail is queued without the X-Spam-* fields, the log has the score
+            // held with SpamAssassin's headers, so that whoever looks at the hold queue sees why (api filter 1.2)
             return new FilterVerdict.Hold("spam score " + score + " >= " + SpamAssassinSettings.HOLD_SCORE + " "
-                    + s.holdScore().get());
+                    + s.holdScore().get(), java.util.Optional.of(new FilterVerdict.Accept(headers)));
         }
         return new FilterVerdict.Accept(headers);
     }

@@ -160,6 +160,10 @@ class SpamAssassinFilterTest {
         FilterVerdict v = filter.filter(ENVELOPE, message(HAM), context);
         assertTrue(v instanceof FilterVerdict.Hold h && h.reason().matches("spam score -?\\d+\\.\\d >= "
                 + "spamassassin_hold_score -50\\.0"), v.toString());
+        // held with SpamAssassin's headers (api filter 1.2)
+        assertTrue(v instanceof FilterVerdict.Hold h && h.changes().orElse(null) instanceof FilterVerdict.Accept a
+                && a.addHeaders().stream().anyMatch(x -> x.is("X-Spam-Status"))
+                && a.addHeaders().stream().anyMatch(x -> x.is("X-Spam-Score")), v.toString());
         assertTrue(filter.filter(ENVELOPE, message(GTUBE), context) instanceof FilterVerdict.Reject);
     }
 

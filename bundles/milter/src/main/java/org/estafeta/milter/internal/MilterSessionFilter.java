@@ -226,12 +226,12 @@ abstract class MilterSessionFilter implements SessionFilter {
             try (MilterResult result = milters.endOfMessage()) {
                 MilterVerdict v = result.verdict();
                 if (v.isFinal()) {
-                    if (!result.actions().isEmpty() && v.action() == MilterVerdict.Action.QUARANTINE) {
-                        context.logger().log(System.Logger.Level.WARNING, envelope.queueId() + ": " + parameter
-                                + ": message held; the milters' other modifications are not applied: "
-                                + result.actions().stream().map(a -> a.getClass().getSimpleName()).toList());
+                    FilterVerdict final_ = messageVerdict(v, myhostname);
+                    if (!result.actions().isEmpty() && final_ instanceof FilterVerdict.Hold h) {
+                        // Postfix applies the modifications to the message it quarantines
+                        return new FilterVerdict.Hold(h.reason(), Optional.of(modify(result.actions(), context)));
                     }
-                    return messageVerdict(v, myhostname);
+                    return final_;
                 }
                 return modify(result.actions(), context);
             } catch (IOException e) {
