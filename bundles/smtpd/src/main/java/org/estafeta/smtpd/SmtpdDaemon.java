@@ -1,5 +1,6 @@
 package org.estafeta.smtpd;
 
+import org.estafeta.master.daemon.ListenAddresses;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,6 @@
 package org.estafeta.smtpd;
 
+import org.estafeta.master.daemon.ListenAddresses;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -39,8 +39,8 @@ public final class SpawnDaemon implements Daemon {
         }
         try {
             if (inet) {
-                List<InetSocketAddress> addresses = ListenAddresses.inet(entry.service(),
-                        config.get("inet_interfaces").isPresent() ? config.list("inet_interfaces") : List.of("all"));
+                List<InetSocketAddress> addresses = org.estafeta.master.daemon.ListenAddresses.resolve(
+                        entry.service(), org.estafeta.master.daemon.ListenAddresses.inetInterfaces(config));
                 SpawnInstance instance = new SpawnInstance(entry.service(), canonicalName(entry.service(), addresses),
                         settings, LOG, MASTER_LOG);
                 instance.bindInet(addresses);

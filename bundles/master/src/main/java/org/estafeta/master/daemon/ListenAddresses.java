@@ -1,4 +1,4 @@
-package org.estafeta.smtpd;
+package org.estafeta.master.daemon;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,14 +17,17 @@ import org.estafeta.config.ConfigSnapshot;
  * The socket addresses an {@code inet} entry listens on, from its service column as Postfix's master reads it:
  * {@code port}, {@code host:port} or {@code [address]:port}, where port is a number or a service name. A bare port
  * is bound on every address of {@code inet_interfaces}: {@code all} is the wildcard address, {@code loopback-only}
- * is 127.0.0.1, anything else is a list of addresses or host names.
+ * is 127.0.0.1, anything else is a list of addresses or host names. Shared by the daemons that listen on
+ * {@code inet} entries (smtpd, spawn).
+ *
+ * @since 1.1
  */
-final class ListenAddresses {
+public final class ListenAddresses {
     /**
      * Service names for ports. Postfix asks {@code /etc/services}; a gateway should not depend on that file, so this
      * is the part of it that matters for SMTP-family listeners.
      */
-    static final Map<String, Integer> SERVICE_PORTS = Map.of(
+    public static final Map<String, Integer> SERVICE_PORTS = Map.of(
             "smtp", 25,
             "submission", 587,
             "smtps", 465,
@@ -32,7 +35,7 @@ final class ListenAddresses {
             "lmtp", 24);
 
     /** Postfix's default for {@code inet_interfaces}, used until the config registry knows the parameter. */
-    static final String DEFAULT_INET_INTERFACES = "all";
+    public static final String DEFAULT_INET_INTERFACES = "all";
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
@@ -45,7 +48,7 @@ final class ListenAddresses {
      *
      * @throws IllegalArgumentException naming the bad part of the value
      */
-    static List<InetSocketAddress> resolve(String service, List<String> inetInterfaces) {
+    public static List<InetSocketAddress> resolve(String service, List<String> inetInterfaces) {
         String host;
         String port;
         if (service.startsWith("[")) {
@@ -143,7 +146,7 @@ final class ListenAddresses {
     }
 
     /** The snapshot's {@code inet_interfaces} list, or Postfix's default when the registry does not know it yet. */
-    static List<String> inetInterfaces(ConfigSnapshot config) {
+    public static List<String> inetInterfaces(ConfigSnapshot config) {
         return config.get("inet_interfaces").isPresent() ? config.list("inet_interfaces") : List.of(DEFAULT_INET_INTERFACES);
     }
 }
