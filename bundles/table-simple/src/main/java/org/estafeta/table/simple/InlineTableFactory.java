@@ -43,7 +43,7 @@ public class InlineTableFactory implements LookupTableFactory {
         }
         Map<String, String> entries = new HashMap<>();
         try {
-            for (String element : PostfixText.tokens(name.substring(1, len - 1))) {
+            for (String element : org.estafeta.table.support.PostfixTokens.split(name.substring(1, len - 1))) {
                 String nameval = element.charAt(0) == '{' ? PostfixText.extpar(element) : element;
                 PostfixText.NameValue nv = PostfixText.splitNameValue(nameval);
                 entries.put(PostfixText.fold(nv.name()), nv.value());

@@ -2,8 +2,6 @@ package org.estafeta.table.simple;
 
 import org.estafeta.table.support.LogicalLines;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -65,42 +63,6 @@ final class PostfixText {
             throw new SyntaxError("syntax error after '}' in \"" + s + "\"");
         }
         return LogicalLines.trimLeading(LogicalLines.trimTrailing(s.substring(1, len - 1)));
-    }
-
-    /** mystrtokq with separators {@code ", \t\r\n"} and {@code {}} grouping: the list elements of {@code s}. */
-    static List<String> tokens(String s) {
-        List<String> out = new ArrayList<>();
-        int n = s.length();
-        int i = 0;
-        while (i < n) {
-            while (i < n && isSeparator(s.charAt(i))) {
-                i++;
-            }
-            if (i >= n) {
-                break;
-            }
-            int start = i;
-            int level = 0;
-            for (; i < n; i++) {
-                char c = s.charAt(i);
-                if (c == '{') {
-                    level++;
-                } else if (level > 0 && c == '}') {
-                    level--;
-                } else if (level == 0 && isSeparator(c)) {
-                    break;
-                }
-            }
-            out.add(s.substring(start, i));
-            if (i < n) {
-                i++;
-            }
-        }
-        return out;
-    }
-
-    private static boolean isSeparator(char c) {
-        return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
     }
 
     /** split_qnameval: {@code key = value}; the key may be quoted with {@code "} and use backslash escapes. */

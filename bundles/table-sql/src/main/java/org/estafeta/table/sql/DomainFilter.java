@@ -57,7 +57,7 @@ final class DomainFilter implements AutoCloseable {
 
     private static void parse(String configName, String text, boolean initial, TableOpener opener,
             List<Pattern> out) throws TableOpenException {
-        for (String token : tokens(text)) {
+        for (String token : org.estafeta.table.support.PostfixTokens.split(text)) {
             boolean match = initial;
             int i = 0;
             while (i < token.length() && token.charAt(i) == '!') {
@@ -86,35 +86,6 @@ final class DomainFilter implements AutoCloseable {
                 out.add(new Pattern(match, item.toLowerCase(Locale.ROOT), null, null));
             }
         }
-    }
-
-    /** mystrtokq with {@code ", \t\r\n"} separators and {@code {}} grouping. */
-    private static List<String> tokens(String s) {
-        List<String> out = new ArrayList<>();
-        int n = s.length();
-        int i = 0;
-        while (i < n) {
-            while (i < n && ", \t\r\n".indexOf(s.charAt(i)) >= 0) {
-                i++;
-            }
-            if (i >= n) {
-                break;
-            }
-            int start = i;
-            int level = 0;
-            for (; i < n; i++) {
-                char c = s.charAt(i);
-                if (c == '{') {
-                    level++;
-                } else if (level > 0 && c == '}') {
-                    level--;
-                } else if (level == 0 && ", \t\r\n".indexOf(c) >= 0) {
-                    break;
-                }
-            }
-            out.add(s.substring(start, i));
-        }
-        return out;
     }
 
     /**

@@ -1,6 +1,5 @@
 package org.estafeta.tables.internal;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -25,7 +24,7 @@ public final class TableList {
         if (len == 0 || len != name.length() || len == 2) {
             return Optional.empty();
         }
-        List<String> elements = split(name.substring(1, len - 1));
+        List<String> elements = org.estafeta.table.support.PostfixTokens.split(name.substring(1, len - 1));
         if (elements.isEmpty()) {
             return Optional.empty();
         }
@@ -59,36 +58,4 @@ public final class TableList {
         return 0;
     }
 
-    /** argv_splitq with separators {@code ", \t\r\n"} and {@code {}} grouping. */
-    static List<String> split(String s) {
-        List<String> out = new ArrayList<>();
-        int n = s.length();
-        int i = 0;
-        while (i < n) {
-            while (i < n && isSeparator(s.charAt(i))) {
-                i++;
-            }
-            if (i >= n) {
-                break;
-            }
-            int start = i;
-            int level = 0;
-            for (; i < n; i++) {
-                char c = s.charAt(i);
-                if (c == '{') {
-                    level++;
-                } else if (c == '}' && level > 0) {
-                    level--;
-                } else if (level == 0 && isSeparator(c)) {
-                    break;
-                }
-            }
-            out.add(s.substring(start, i));
-        }
-        return out;
-    }
-
-    private static boolean isSeparator(char c) {
-        return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    }
 }
