@@ -78,11 +78,11 @@ public record MilterSettings(Duration connectTimeout, Duration commandTimeout, D
                 list(p, MILTER_UNKNOWN_COMMAND_MACROS, m.unknownCommand()));
         return new MilterSettings(
                 p.apply(MILTER_CONNECT_TIMEOUT).filter(v -> !v.isEmpty())
-                        .map(v -> TimeValue.parse(MILTER_CONNECT_TIMEOUT, v)).orElse(d.connectTimeout()),
+                        .map(v -> org.estafeta.filter.support.TimeValue.duration(MILTER_CONNECT_TIMEOUT, v)).orElse(d.connectTimeout()),
                 p.apply(MILTER_COMMAND_TIMEOUT).filter(v -> !v.isEmpty())
-                        .map(v -> TimeValue.parse(MILTER_COMMAND_TIMEOUT, v)).orElse(d.commandTimeout()),
+                        .map(v -> org.estafeta.filter.support.TimeValue.duration(MILTER_COMMAND_TIMEOUT, v)).orElse(d.commandTimeout()),
                 p.apply(MILTER_CONTENT_TIMEOUT).filter(v -> !v.isEmpty())
-                        .map(v -> TimeValue.parse(MILTER_CONTENT_TIMEOUT, v)).orElse(d.contentTimeout()),
+                        .map(v -> org.estafeta.filter.support.TimeValue.duration(MILTER_CONTENT_TIMEOUT, v)).orElse(d.contentTimeout()),
                 p.apply(MILTER_DEFAULT_ACTION).filter(v -> !v.isEmpty())
                         .map(v -> DefaultAction.parse(MILTER_DEFAULT_ACTION, v)).orElse(d.defaultAction()),
                 p.apply(MILTER_PROTOCOL).filter(v -> !v.isEmpty()).orElse(d.protocol()), m,

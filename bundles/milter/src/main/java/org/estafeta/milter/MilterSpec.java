@@ -93,9 +93,9 @@ public record MilterSpec(String address, SocketAddress socket, Optional<Duration
             String val = s.substring(eq + 1).strip();
             String what = parameter + ": " + address.strip() + ": " + name;
             switch (name) {
-                case "connect_timeout" -> connect = Optional.of(TimeValue.parse(what, val));
-                case "command_timeout" -> command = Optional.of(TimeValue.parse(what, val));
-                case "content_timeout" -> content = Optional.of(TimeValue.parse(what, val));
+                case "connect_timeout" -> connect = Optional.of(org.estafeta.filter.support.TimeValue.duration(what, val));
+                case "command_timeout" -> command = Optional.of(org.estafeta.filter.support.TimeValue.duration(what, val));
+                case "content_timeout" -> content = Optional.of(org.estafeta.filter.support.TimeValue.duration(what, val));
                 case "default_action" -> action = Optional.of(DefaultAction.parse(what, val));
                 case "protocol" -> {
                     ProtocolVersion.parse(what, val);

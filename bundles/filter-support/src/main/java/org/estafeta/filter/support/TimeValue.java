@@ -1,7 +1,7 @@
 package org.estafeta.filter.support;
 
 /**
- * Postfix time values as the filters' {@code *_timeout} parameters take them: a number with an optional unit
+ * Postfix time values as the filters' and milters' {@code *_timeout} parameters take them: a number with an optional unit
  * {@code s m h d w} (seconds without one), positive. Stateless; thread-safe.
  */
 public final class TimeValue {
@@ -13,6 +13,15 @@ public final class TimeValue {
      * {@code name} for a bad number or unit, or for a value that is not positive.
      */
     public static long seconds(String name, String value) {
+        return parseSeconds(name, value);
+    }
+
+    /** As {@link #seconds}, as a {@link java.time.Duration}. */
+    public static java.time.Duration duration(String name, String value) {
+        return java.time.Duration.ofSeconds(parseSeconds(name, value));
+    }
+
+    private static long parseSeconds(String name, String value) {
         String v = value.strip();
         long unit = 1;
         if (!v.isEmpty() && Character.isLetter(v.charAt(v.length() - 1))) {
@@ -31,8 +40,8 @@ public final class TimeValue {
             if (n <= 0) {
                 throw new IllegalArgumentException(name + ": must be positive: " + value);
             }
-            return n * unit;
-        } catch (NumberFormatException e) {
+            return Math.multiplyExact(n, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
             throw new IllegalArgumentException(name + ": bad time value or unit: " + value);
         }
     }

@@ -45,6 +45,9 @@ class FilterSupportTest {
     void timeValues() {
         assertEquals(60, TimeValue.seconds("t", "60"));
         assertEquals(90, TimeValue.seconds("t", " 90s"));
+        assertEquals(java.time.Duration.ofMinutes(2), TimeValue.duration("t", "2m"));
+        // an overflow is a bad value, not a negative timeout
+        assertThrows(IllegalArgumentException.class, () -> TimeValue.seconds("t", "9223372036854775807w"));
         assertEquals(120, TimeValue.seconds("t", "2m"));
         assertEquals(7200, TimeValue.seconds("t", "2h"));
         assertEquals(86400, TimeValue.seconds("t", "1d"));
