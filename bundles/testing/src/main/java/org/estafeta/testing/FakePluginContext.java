@@ -14,6 +14,8 @@ import org.estafeta.api.plugin.PluginContext;
 public final class FakePluginContext implements PluginContext {
     public long millis = 1_000_000;
     public final List<String> warnings = new ArrayList<>();
+    /** Every line logged, as {@code LEVEL text} (e.g. {@code WARNING missing ...}). */
+    private final List<String> lines = new ArrayList<>();
     /** The parameters {@link #parameter} answers from (none unless a test puts some). */
     public final java.util.Map<String, String> parameters = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -57,6 +59,9 @@ public final class FakePluginContext implements PluginContext {
         }
 
         private void record(Level level, String msg) {
+            synchronized (lines) {
+                lines.add(level + " " + msg);
+            }
             if (level == Level.WARNING) {
                 synchronized (warnings) {
                     warnings.add(msg);
@@ -64,6 +69,20 @@ public final class FakePluginContext implements PluginContext {
             }
         }
     };
+
+    /** A context answering these parameters ({@code name, value, name, value ...}). */
+    public FakePluginContext(String... nameValue) {
+        for (int i = 0; i + 1 < nameValue.length; i += 2) {
+            parameters.put(nameValue[i], nameValue[i + 1]);
+        }
+    }
+
+    /** Every line logged so far, as {@code LEVEL text}, in order. */
+    public List<String> lines() {
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
+    }
 
     @Override
     public System.Logger logger() {

@@ -1,5 +1,7 @@
 package org.estafeta.sasl.dovecot;
 
+import org.estafeta.testing.FakePluginContext;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -39,12 +41,12 @@ class AuthProtocolTest {
     Path queue;
     private final DovecotSaslServer server = new DovecotSaslServer();
     private FakeAuthServer fake;
-    private TestContext ctx;
+    private FakePluginContext ctx;
 
     @BeforeEach
     void setUp() throws IOException {
         Files.createDirectories(queue.resolve("private"));
-        ctx = new TestContext("queue_directory", queue.toString(), "smtpd_sasl_path", "private/auth",
+        ctx = new FakePluginContext("queue_directory", queue.toString(), "smtpd_sasl_path", "private/auth",
                 AuthSettings.TIMEOUT_PARAMETER, "1s");
     }
 

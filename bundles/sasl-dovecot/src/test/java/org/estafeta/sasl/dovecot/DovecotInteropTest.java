@@ -1,5 +1,7 @@
 package org.estafeta.sasl.dovecot;
 
+import org.estafeta.testing.FakePluginContext;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -54,7 +56,7 @@ class DovecotInteropTest {
     static PrivateDovecot dovecot;
     static int authPort;
     final DovecotSaslServer server = new DovecotSaslServer();
-    final TestContext ctx = new TestContext("queue_directory", queue.toString(), "smtpd_sasl_path", "private/auth",
+    final FakePluginContext ctx = new FakePluginContext("queue_directory", queue.toString(), "smtpd_sasl_path", "private/auth",
             AuthSettings.TIMEOUT_PARAMETER, "5s");
 
     @BeforeAll
@@ -313,7 +315,7 @@ class DovecotInteropTest {
 
     @Test
     void aPenalizedClientTimesOutWithoutDisturbingOthers() throws Exception {
-        TestContext quick = new TestContext("queue_directory", queue.toString(), "smtpd_sasl_path", "private/auth",
+        FakePluginContext quick = new FakePluginContext("queue_directory", queue.toString(), "smtpd_sasl_path", "private/auth",
                 AuthSettings.TIMEOUT_PARAMETER, "1s");
         SaslSession attacker = session("192.0.2.50");
         try {
@@ -347,7 +349,7 @@ class DovecotInteropTest {
     @Test
     void dovecotStoppedIsAnIoExceptionWithinTheTimeout(@TempDir Path otherQueue) throws Exception {
         PrivateDovecot dc = start("sasl-dovecot-stop", otherQueue, 0);
-        TestContext other = new TestContext("queue_directory", otherQueue.toString(), "smtpd_sasl_path",
+        FakePluginContext other = new FakePluginContext("queue_directory", otherQueue.toString(), "smtpd_sasl_path",
                 "private/auth", AuthSettings.TIMEOUT_PARAMETER, "3s");
         try {
             SaslExchange ex = server.start("LOGIN", SESSION, other);
