@@ -207,20 +207,8 @@ class MilterStagesIT {
 
     @Test
     void endOfMessageModificationsAreAppliedToWhatIsRelayed() throws Exception {
-        String id;
-        try (SmtpClient c = SmtpClient.connect(SMTPD_PORT, null)) {
-            assertTrue(c.reply().get(0).startsWith("220 "), why());
-            assertTrue(say(c, "EHLO client.test").startsWith("250 "), why());
-            assertEquals("250 2.1.0 Ok", say(c, "MAIL FROM:<ana@sender.test>"), why());
-            assertEquals("250 2.1.5 Ok", say(c, "RCPT TO:<kept2@dest.test>"), why());
-            assertEquals("250 2.1.5 Ok", say(c, "RCPT TO:<remove@dest.test>"), why());
-            assertTrue(say(c, "DATA").startsWith("354 "), why());
-            String queued = say(c, message("modify", "please modify this", "X-Delete-Me: yes\r\n") + ".");
-            Matcher m = QUEUED.matcher(queued);
-            assertTrue(m.find(), queued + why());
-            id = m.group(1);
-            assertTrue(say(c, "QUIT").startsWith("221 "), why());
-        }
+        String id = queue(message("modify", "please modify this", "X-Delete-Me: yes\r\n"), "kept2@dest.test",
+                "remove@dest.test");
         String arrived = arrived("modify");
         String why = arrived + why();
         assertEquals(List.of("added@dest.test", "kept2@dest.test"), recipients(arrived), "addrcpt and delrcpt" + why);
@@ -253,19 +241,7 @@ class MilterStagesIT {
 
     @Test
     void aQuarantinedMessageIsHeld() throws Exception {
-        String id;
-        try (SmtpClient c = SmtpClient.connect(SMTPD_PORT, null)) {
-            assertTrue(c.reply().get(0).startsWith("220 "), why());
-            assertTrue(say(c, "EHLO client.test").startsWith("250 "), why());
-            assertEquals("250 2.1.0 Ok", say(c, "MAIL FROM:<ana@sender.test>"), why());
-            assertEquals("250 2.1.5 Ok", say(c, "RCPT TO:<held@dest.test>"), why());
-            assertTrue(say(c, "DATA").startsWith("354 "), why());
-            String queued = say(c, message("quarantine", "quarantine me", "") + ".");
-            Matcher m = QUEUED.matcher(queued);
-            assertTrue(m.find(), queued + why());
-            id = m.group(1);
-            assertTrue(say(c, "QUIT").startsWith("221 "), why());
-        }
+        String id = queue(message("quarantine", "quarantine me", ""), "held@dest.test");
         Path conf = tmp.resolve("gw/conf");
         Path var = tmp.resolve("gw/var");
         String held = id;
@@ -304,18 +280,7 @@ class MilterStagesIT {
 
     @Test
     void aQuarantinedMessageIsHeldWithTheMiltersChangesApplied() throws Exception {
-        String id;
-        try (SmtpClient c = SmtpClient.connect(SMTPD_PORT, null)) {
-            assertTrue(c.reply().get(0).startsWith("220 "), why());
-            assertTrue(say(c, "EHLO client.test").startsWith("250 "), why());
-            assertEquals("250 2.1.0 Ok", say(c, "MAIL FROM:<ana@sender.test>"), why());
-            assertEquals("250 2.1.5 Ok", say(c, "RCPT TO:<held2@dest.test>"), why());
-            assertTrue(say(c, "DATA").startsWith("354 "), why());
-            Matcher m = QUEUED.matcher(say(c, message("quarantine-modify", "modify and quarantine me", "") + "."));
-            assertTrue(m.find(), why());
-            id = m.group(1);
-            assertTrue(say(c, "QUIT").startsWith("221 "), why());
-        }
+        String id = queue(message("quarantine-modify", "modify and quarantine me", ""), "held2@dest.test");
         Path conf = tmp.resolve("gw/conf");
         Path var = tmp.resolve("gw/var");
         String held = id;
@@ -330,6 +295,27 @@ class MilterStagesIT {
         String content = estafeta(conf, var, "postcat", "-q", held).stdout();
         assertTrue(content.contains("Subject: modified by pymilter") && content.contains("X-Pymilter: modified")
                 && content.contains("body replaced by pymilter"), content + why());
+    }
+
+    /**
+     * One accepted transaction from ana@sender.test to {@code rcpts} with {@code message}: every reply as expected,
+     * the queue ID of the end of DATA.
+     */
+    private String queue(String message, String... rcpts) throws IOException {
+        try (SmtpClient c = SmtpClient.connect(SMTPD_PORT, null)) {
+            assertTrue(c.reply().get(0).startsWith("220 "), why());
+            assertTrue(say(c, "EHLO client.test").startsWith("250 "), why());
+            assertEquals("250 2.1.0 Ok", say(c, "MAIL FROM:<ana@sender.test>"), why());
+            for (String rcpt : rcpts) {
+                assertEquals("250 2.1.5 Ok", say(c, "RCPT TO:<" + rcpt + ">"), why());
+            }
+            assertTrue(say(c, "DATA").startsWith("354 "), why());
+            String queued = say(c, message + ".");
+            Matcher m = QUEUED.matcher(queued);
+            assertTrue(m.find(), queued + why());
+            assertTrue(say(c, "QUIT").startsWith("221 "), why());
+            return m.group(1);
+        }
     }
 
     /** A message (DATA content, CRLF lines, without the final dot) with Message-ID {@code <tag@sender.test>}. */
