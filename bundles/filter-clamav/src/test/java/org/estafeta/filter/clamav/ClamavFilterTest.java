@@ -4,17 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,7 +18,6 @@ import java.util.Optional;
 import org.estafeta.api.filter.FilterVerdict;
 import org.estafeta.api.message.ClientInfo;
 import org.estafeta.api.message.Envelope;
-import org.estafeta.api.message.Header;
 import org.estafeta.api.message.MessageContent;
 import org.estafeta.api.plugin.PluginContext;
 import org.estafeta.filter.support.DaemonAddress;
@@ -47,7 +42,8 @@ class ClamavFilterTest {
     static Path dir;
     static PrivateClamd clamd;
 
-    private final Map<String, String> params = new HashMap<>();
+    private final org.estafeta.testing.FakePluginContext fake = new org.estafeta.testing.FakePluginContext();
+    private final Map<String, String> params = fake.parameters;
     private final ClamavFilter filter = new ClamavFilter();
 
     @BeforeAll
@@ -67,47 +63,11 @@ class ClamavFilterTest {
         filter.close();
     }
 
-    private final PluginContext context = new PluginContext() {
-        @Override
-        public System.Logger logger() {
-            return System.getLogger("cleanup");
-        }
-
-        @Override
-        public Optional<String> parameter(String name) {
-            return Optional.ofNullable(params.get(name));
-        }
-
-        @Override
-        public Clock clock() {
-            return Clock.systemUTC();
-        }
-    };
+    private final PluginContext context = fake;
 
     /** An in-memory message. */
     static MessageContent message(String text) {
-        byte[] b = text.getBytes(StandardCharsets.ISO_8859_1);
-        return new MessageContent() {
-            @Override
-            public List<Header> headers() {
-                return List.of();
-            }
-
-            @Override
-            public InputStream openBody() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public InputStream openMessage() {
-                return new ByteArrayInputStream(b);
-            }
-
-            @Override
-            public long size() {
-                return b.length;
-            }
-        };
+        return new org.estafeta.testing.BytesContent(text.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     static String withAttachment(byte[] attachment) {

@@ -4,13 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,7 +48,8 @@ class SpamAssassinFilterTest {
     static Path dir;
     static PrivateSpamd spamd;
 
-    private final Map<String, String> params = new HashMap<>();
+    private final org.estafeta.testing.FakePluginContext fake = new org.estafeta.testing.FakePluginContext();
+    private final Map<String, String> params = fake.parameters;
     private final SpamAssassinFilter filter = new SpamAssassinFilter();
 
     @BeforeAll
@@ -72,46 +69,11 @@ class SpamAssassinFilterTest {
         filter.close();
     }
 
-    private final PluginContext context = new PluginContext() {
-        @Override
-        public System.Logger logger() {
-            return System.getLogger("cleanup");
-        }
+    private final PluginContext context = fake;
 
-        @Override
-        public Optional<String> parameter(String name) {
-            return Optional.ofNullable(params.get(name));
-        }
-
-        @Override
-        public Clock clock() {
-            return Clock.systemUTC();
-        }
-    };
-
+    /** An in-memory message. */
     static MessageContent message(String text) {
-        byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        return new MessageContent() {
-            @Override
-            public List<Header> headers() {
-                return List.of();
-            }
-
-            @Override
-            public InputStream openBody() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public InputStream openMessage() {
-                return new ByteArrayInputStream(b);
-            }
-
-            @Override
-            public long size() {
-                return b.length;
-            }
-        };
+        return new org.estafeta.testing.BytesContent(text.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String header(List<Header> headers, String name) {

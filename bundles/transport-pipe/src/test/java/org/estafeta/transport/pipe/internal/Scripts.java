@@ -1,5 +1,7 @@
 package org.estafeta.transport.pipe.internal;
 
+import org.estafeta.testing.BytesContent;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

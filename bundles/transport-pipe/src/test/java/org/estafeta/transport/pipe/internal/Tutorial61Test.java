@@ -1,5 +1,7 @@
 package org.estafeta.transport.pipe.internal;
 
+import org.estafeta.testing.BytesContent;
+
 import static org.estafeta.transport.pipe.internal.Scripts.read;
 import static org.estafeta.transport.pipe.internal.Scripts.request;
 import static org.estafeta.transport.pipe.internal.Scripts.script;

@@ -1,4 +1,4 @@
-package org.estafeta.transport.pipe.internal;
+package org.estafeta.testing;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -10,15 +10,15 @@ import org.estafeta.api.message.Header;
 import org.estafeta.api.message.MessageContent;
 
 /** A message held in a byte array, for tests: CRLF text, headers parsed (and unfolded) up to the first blank line. */
-final class BytesContent implements MessageContent {
+public final class BytesContent implements MessageContent {
     private final byte[] bytes;
 
-    BytesContent(byte[] bytes) {
+    public BytesContent(byte[] bytes) {
         this.bytes = bytes.clone();
     }
 
     /** A message from text whose lines end with \n; they become CRLF. */
-    static BytesContent of(String text) {
+    public static BytesContent of(String text) {
         return new BytesContent(text.replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8));
     }
 
