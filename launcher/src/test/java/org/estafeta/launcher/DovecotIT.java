@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.estafeta.testing.PrivateDovecot;
@@ -29,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DovecotIT {
     static final int LMTP_PORT = 27400;
     static final int SMTPD_PORT = 27401;
-    static final Pattern QUEUED = Pattern.compile("250 2\\.0\\.0 Ok: queued as (\\S+)");
     /** "Grüße aus Köln" as one UTF-8 B encoded-word: the raw header holds none of the decoded words. */
     static final String SUBJECT = "Grüße aus Köln";
     static final String ENCODED_SUBJECT = "=?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=";
@@ -92,14 +89,7 @@ class DovecotIT {
 
     /** Sends this message (LF line ends; swaks sends CRLF) and returns its queue ID. */
     private static String send(String from, String to, String message) throws Exception {
-        Path data = Files.createTempFile(tmp, "message", ".eml");
-        Files.writeString(data, message, StandardCharsets.UTF_8);
-        Swaks.Transcript t = Swaks.run(SMTPD_PORT, "--from", from, "--to", to, "--data", data.toString());
-        String queued = t.last("250 2.0.0");
-        assertTrue(queued != null && QUEUED.matcher(queued).find(), t.result().output());
-        Matcher m = QUEUED.matcher(queued);
-        m.find();
-        return m.group(1);
+        return Swaks.send(SMTPD_PORT, tmp, from, to, message);
     }
 
     private static boolean logged(String regex) {

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.estafeta.testing.PrivateDovecot;
@@ -32,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LmtpUnixIT {
     static final int SMTPD_PORT = 27470;
-    static final Pattern QUEUED = Pattern.compile("250 2\\.0\\.0 Ok: queued as (\\S+)");
     static final String DELAYS = "delay=[0-9.]+, delays=[0-9./]+, ";
     static final String RELATIVE = "private/dovecot-lmtp";
     static final String RELATIVE_RELAY = "relay=gw\\.estafeta\\.test\\[private/dovecot-lmtp\\]";
@@ -107,21 +104,14 @@ class LmtpUnixIT {
 
     /** Sends a message with this X-Estafeta-Test header and returns its queue ID. */
     private static String send(String to, String test) throws Exception {
-        Path data = Files.createTempFile(tmp, "message", ".eml");
-        Files.writeString(data, String.join("\r\n",
+        return Swaks.send(SMTPD_PORT, tmp, "owner@example.org", to, String.join("\r\n",
                 "From: Owner <owner@example.org>",
                 "To: " + to,
                 "Subject: lmtp over unix " + test,
                 "X-Estafeta-Test: " + test,
                 "",
                 "body of " + test,
-                ""), StandardCharsets.UTF_8);
-        Swaks.Transcript t = Swaks.run(SMTPD_PORT, "--from", "owner@example.org", "--to", to, "--data", data.toString());
-        String queued = t.last("250 2.0.0");
-        assertTrue(queued != null && QUEUED.matcher(queued).find(), t.result().output());
-        Matcher m = QUEUED.matcher(queued);
-        m.find();
-        return m.group(1);
+                ""));
     }
 
     private static boolean logged(String regex) {

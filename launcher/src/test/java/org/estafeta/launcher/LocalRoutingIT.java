@@ -34,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalRoutingIT {
     static final int LMTP_PORT = 27450;
     static final int SMTPD_PORT = 27451;
-    static final Pattern QUEUED = Pattern.compile("250 2\\.0\\.0 Ok: queued as (\\S+)");
     static final String RELAY = "relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:" + LMTP_PORT;
     static final String DELAYS = "delay=[0-9.]+, delays=[0-9./]+, ";
 
@@ -108,21 +107,14 @@ class LocalRoutingIT {
 
     /** Sends a message with this X-Estafeta-Test header and returns its queue ID. */
     private static String send(String to, String test) throws Exception {
-        Path data = Files.createTempFile(tmp, "message", ".eml");
-        Files.writeString(data, String.join("\r\n",
+        return Swaks.send(SMTPD_PORT, tmp, "owner@lmtp.test", to, String.join("\r\n",
                 "From: Owner <owner@lmtp.test>",
                 "To: " + to,
                 "Subject: local routing " + test,
                 "X-Estafeta-Test: " + test,
                 "",
                 "body of " + test,
-                ""), StandardCharsets.UTF_8);
-        Swaks.Transcript t = Swaks.run(SMTPD_PORT, "--from", "owner@lmtp.test", "--to", to, "--data", data.toString());
-        String queued = t.last("250 2.0.0");
-        assertTrue(queued != null && QUEUED.matcher(queued).find(), t.result().output());
-        Matcher m = QUEUED.matcher(queued);
-        m.find();
-        return m.group(1);
+                ""));
     }
 
     private static boolean logged(String regex) {

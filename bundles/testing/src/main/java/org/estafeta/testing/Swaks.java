@@ -23,6 +23,33 @@ public final class Swaks {
             }
             return null;
         }
+
+        /**
+         * The queue ID of {@code 250 2.0.0 Ok: queued as ID} (the last such line); throws an {@link AssertionError}
+         * with swaks' output when the message was not queued.
+         */
+        public String queueId() {
+            String queued = last("250 2.0.0");
+            java.util.regex.Matcher m = QUEUED.matcher(queued == null ? "" : queued);
+            if (!m.find()) {
+                throw new AssertionError("not queued: " + result.output());
+            }
+            return m.group(1);
+        }
+    }
+
+    private static final java.util.regex.Pattern QUEUED =
+            java.util.regex.Pattern.compile("250 2\\.0\\.0 Ok: queued as (\\S+)");
+
+    /**
+     * Sends {@code message} (written to a file in {@code dir}, as swaks' {@code --data} reads it) from {@code from} to
+     * {@code to} and returns the queue ID it got; fails the test when it was not queued.
+     */
+    public static String send(int port, java.nio.file.Path dir, String from, String to, String message)
+            throws IOException, InterruptedException {
+        java.nio.file.Path data = java.nio.file.Files.createTempFile(dir, "message", ".eml");
+        java.nio.file.Files.writeString(data, message, java.nio.charset.StandardCharsets.UTF_8);
+        return run(port, "--from", from, "--to", to, "--data", data.toString()).queueId();
     }
 
     /** {@code swaks --server 127.0.0.1:PORT ARGS...}; skips or fails the test when swaks is missing. */
