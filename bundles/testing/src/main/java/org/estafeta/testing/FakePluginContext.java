@@ -70,6 +70,10 @@ public final class FakePluginContext implements PluginContext {
         }
     };
 
+    /** A context without parameters. */
+    public FakePluginContext() {
+    }
+
     /** A context answering these parameters ({@code name, value, name, value ...}). */
     public FakePluginContext(String... nameValue) {
         for (int i = 0; i + 1 < nameValue.length; i += 2) {

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the private-peer harnesses (clamd, spamd, OpenDKIM, rspamd, slapd, PostgreSQL, MariaDB) share: a free
- * loopback port to give a peer, and stopping a peer with everything it started.
+ * What the private-peer harnesses share: a free loopback port to give a peer, waiting until it listens, stopping it
+ * with everything it started (or one a killed run left behind), and removing its directory.
  */
 public final class PeerProcesses {
     private PeerProcesses() {
@@ -50,6 +50,36 @@ public final class PeerProcesses {
         stop.run();
         throw new AssertionError(name + " does not accept connections on 127.0.0.1:" + port + " within " + seconds
                 + "s; its output:\n" + out);
+    }
+
+    /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
+    public static void deleteTree(java.nio.file.Path dir) throws IOException {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+    }
+
+    /**
+     * A peer left running by a killed test run: the process named in {@code pidFile} is handed to {@code stop} when its
+     * command line names {@code config} (so an unrelated process that reused the pid is left alone).
+     */
+    public static void stopStale(java.nio.file.Path pidFile, java.nio.file.Path config,
+            java.util.function.Consumer<ProcessHandle> stop) {
+        if (!java.nio.file.Files.exists(pidFile)) {
+            return;
+        }
+        try {
+            long pid = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
+            ProcessHandle.of(pid).filter(h -> h.info().commandLine().orElse("").contains(config.toString()))
+                    .ifPresent(stop);
+        } catch (IOException | NumberFormatException e) {
+            // nothing to stop
+        }
     }
 
     /**

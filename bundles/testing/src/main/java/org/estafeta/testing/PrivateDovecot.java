@@ -9,13 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A private, real Dovecot (Debian's {@code dovecot-core} and {@code dovecot-lmtpd}) with an LMTP listener on a
@@ -171,21 +169,6 @@ public final class PrivateDovecot implements AutoCloseable {
         children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
 
-    /** A stale master of this instance (a killed test run): its pid file in base_dir, its -c naming our config. */
-    private static void stopStale(Path dir) {
-        Path pidFile = dir.resolve("run/master.pid");
-        if (!Files.exists(pidFile)) {
-            return;
-        }
-        try {
-            long pid = Long.parseLong(Files.readString(pidFile).strip());
-            ProcessHandle.of(pid).filter(h -> h.info().commandLine().orElse("").contains(dir.resolve("dovecot.conf").toString()))
-                    .ifPresent(PrivateDovecot::stopProcess);
-        } catch (IOException | NumberFormatException e) {
-            // nothing to stop
-        }
-    }
-
     /** The instance's settings; {@link #start()} writes them and starts Dovecot. */
     public static final class Builder {
         private final String name;
@@ -252,8 +235,9 @@ public final class PrivateDovecot implements AutoCloseable {
         /** Writes the instance, starts Dovecot and returns once LMTP accepts connections; fails with its log. */
         public PrivateDovecot start() throws IOException, InterruptedException {
             Path dir = directory();
-            stopStale(dir);
-            deleteTree(dir);
+            PeerProcesses.stopStale(dir.resolve("run/master.pid"), dir.resolve("dovecot.conf"),
+                    PrivateDovecot::stopProcess);
+            PeerProcesses.deleteTree(dir);
             Files.createDirectories(dir.resolve("state"));
             Path mail = Files.createDirectories(dir.resolve("mail"));
             ProcessRunner.run(List.of("chown", uid + ":" + gid, mail.toString()), 30).ok();
@@ -362,14 +346,4 @@ public final class PrivateDovecot implements AutoCloseable {
         return false;
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 }

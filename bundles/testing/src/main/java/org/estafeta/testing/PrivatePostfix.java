@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A private, real Postfix (Debian's package) started from a given main.cf and master.cf, for differential tests:
@@ -254,7 +252,7 @@ public final class PrivatePostfix implements AutoCloseable {
         public PrivatePostfix start() throws IOException, InterruptedException {
             Path dir = directory();
             stopInstance(dir);
-            deleteTree(dir);
+            PeerProcesses.deleteTree(dir);
             Files.createDirectories(dir.resolve("spool"));
             Files.createDirectories(dir.resolve("data"));
             allowAlternateConfigDirectory(dir);
@@ -394,14 +392,4 @@ public final class PrivatePostfix implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 }

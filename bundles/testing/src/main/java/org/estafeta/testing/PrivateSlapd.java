@@ -5,11 +5,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A private OpenLDAP server (Debian's slapd) for LDAP table tests: one mdb database with the given suffix, root
@@ -156,23 +154,6 @@ public final class PrivateSlapd implements AutoCloseable {
         }
     }
 
-    /** A stale slapd of this instance (a killed test run): its pid file, its -f naming our config. */
-    private static void stopStale(Path dir) {
-        Path pidFile = dir.resolve("slapd.pid");
-        if (!Files.exists(pidFile)) {
-            return;
-        }
-        try {
-            long pid = Long.parseLong(Files.readString(pidFile).strip());
-            ProcessHandle.of(pid)
-                    .filter(h -> h.info().commandLine().orElse("").contains(dir.resolve("slapd.conf").toString()))
-                    .ifPresent(PrivateSlapd::stopProcess);
-        } catch (IOException | NumberFormatException e) {
-            // nothing to stop
-        }
-    }
-
-    /** A free TCP port on {@code address}. */
     /** The instance's settings; {@link #start()} writes them, loads the entries and starts slapd. */
     public static final class Builder {
         private final String name;
@@ -236,8 +217,9 @@ public final class PrivateSlapd implements AutoCloseable {
         /** Writes the instance, loads the entries, starts slapd and returns once it accepts connections. */
         public PrivateSlapd start() throws IOException, InterruptedException {
             Path dir = directory();
-            stopStale(dir);
-            deleteTree(dir);
+            PeerProcesses.stopStale(dir.resolve("slapd.pid"), dir.resolve("slapd.conf"),
+                    PrivateSlapd::stopProcess);
+            PeerProcesses.deleteTree(dir);
             Files.createDirectories(dir.resolve("db"));
             int p = port != 0 ? port : PeerProcesses.freePort(address);
             Path conf = dir.resolve("slapd.conf");
@@ -270,14 +252,4 @@ public final class PrivateSlapd implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 }
