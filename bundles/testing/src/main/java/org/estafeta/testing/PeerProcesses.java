@@ -52,6 +52,19 @@ public final class PeerProcesses {
                 + "s; its output:\n" + out);
     }
 
+    /**
+     * A peer's log or output file as text (for failure messages): empty when it does not exist yet, a short note
+     * instead of an exception when it cannot be read.
+     */
+    public static String read(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.exists(file)
+                    ? java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "(" + file.getFileName() + " unreadable: " + e + ")";
+        }
+    }
+
     /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
     public static void deleteTree(java.nio.file.Path dir) throws IOException {
         if (!java.nio.file.Files.exists(dir)) {

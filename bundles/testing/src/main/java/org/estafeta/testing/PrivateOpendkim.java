@@ -148,11 +148,6 @@ public final class PrivateOpendkim implements AutoCloseable {
 
     /** opendkim's output so far (for failure messages). */
     public String log() {
-        try {
-            Path p = dir.resolve("opendkim.log");
-            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "(opendkim.log unreadable: " + e + ")";
-        }
+        return PeerProcesses.read(dir.resolve("opendkim.log"));
     }
 }

@@ -131,12 +131,7 @@ public final class PrivatePostfix implements AutoCloseable {
 
     /** Its maillog so far (for failure messages). */
     public String maillog() {
-        try {
-            Path log = dir.resolve("maillog");
-            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "(maillog unreadable: " + e + ")";
-        }
+        return PeerProcesses.read(dir.resolve("maillog"));
     }
 
     /** {@code postfix -c DIR stop}, and waits until the master has gone. */

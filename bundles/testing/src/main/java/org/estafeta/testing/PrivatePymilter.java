@@ -244,11 +244,6 @@ public final class PrivatePymilter implements AutoCloseable {
 
     /** What Python and libmilter wrote to stdout and stderr (tracebacks of the script land here). */
     public String output() {
-        try {
-            Path p = dir.resolve("milter.out");
-            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "(milter.out unreadable: " + e + ")";
-        }
+        return PeerProcesses.read(dir.resolve("milter.out"));
     }
 }

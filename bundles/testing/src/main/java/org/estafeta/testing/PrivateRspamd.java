@@ -149,19 +149,12 @@ public final class PrivateRspamd implements AutoCloseable {
 
     /** rspamd's log so far (for failure messages). */
     public String log() {
-        return read(dir.resolve("rspamd.log"));
+        return PeerProcesses.read(dir.resolve("rspamd.log"));
     }
 
     /** What rspamd wrote to stdout/stderr (before its log file was open). */
     private String output() {
-        return read(dir.resolve("rspamd.out"));
+        return PeerProcesses.read(dir.resolve("rspamd.out"));
     }
 
-    private static String read(Path p) {
-        try {
-            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "(" + p.getFileName() + " unreadable: " + e + ")";
-        }
-    }
 }

@@ -88,12 +88,7 @@ public final class PrivateSlapd implements AutoCloseable {
 
     /** Its log so far (for failure messages). */
     public String log() {
-        try {
-            Path p = dir.resolve("slapd.log");
-            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "(slapd log unreadable: " + e + ")";
-        }
+        return PeerProcesses.read(dir.resolve("slapd.log"));
     }
 
     /** Whether slapd is running now. */

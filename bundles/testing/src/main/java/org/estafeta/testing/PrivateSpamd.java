@@ -183,11 +183,6 @@ public final class PrivateSpamd implements AutoCloseable {
 
     /** spamd's log so far (for failure messages). */
     public String log() {
-        try {
-            Path p = dir.resolve("spamd.log");
-            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
-        } catch (IOException e) {
-            return "(spamd.log unreadable: " + e + ")";
-        }
+        return PeerProcesses.read(dir.resolve("spamd.log"));
     }
 }
