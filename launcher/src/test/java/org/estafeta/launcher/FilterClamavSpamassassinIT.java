@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -64,14 +62,9 @@ class FilterClamavSpamassassinIT {
 
     @Test
     void virusAndSpamAreRejectedCleanMailArrivesTaggedAndAMissingClamdIs451() throws Exception {
-        requirePeer("/usr/sbin/smtp-sink", "postfix");
         requirePeer("/usr/bin/swaks", "swaks");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path dumps = Files.createDirectories(tmp.resolve("sink"));
-        new ProcessBuilder("chown", "nobody", dumps.toString()).inheritIO().start().waitFor();
-        Process sink = new ProcessBuilder("/usr/sbin/smtp-sink", "-u", "nobody", "-d", dumps + "/%M.",
-                "127.0.0.1:" + SINK_PORT, "64").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        SmtpSink sink = SmtpSink.start(tmp, "sink", SINK_PORT);
+        Path dumps = sink.dir;
         PrivateClamd clamd = null;
         PrivateSpamd spamd = null;
         Gateway gw = null;
@@ -223,8 +216,7 @@ class FilterClamavSpamassassinIT {
             if (spamd != null) {
                 spamd.close();
             }
-            sink.destroy();
-            sink.waitFor(10, TimeUnit.SECONDS);
+            sink.close();
         }
     }
 

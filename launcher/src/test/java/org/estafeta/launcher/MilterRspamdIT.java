@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,14 +51,9 @@ class MilterRspamdIT {
     @Test
     void rspamdHeadersAreAddedAndGtubeIsRejectedAtTheEndOfData() throws Exception {
         requirePeer(PrivateRspamd.RSPAMD, "rspamd");
-        requirePeer("/usr/sbin/smtp-sink", "postfix");
         requirePeer("/usr/bin/swaks", "swaks");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path dumps = Files.createDirectories(tmp.resolve("sink"));
-        new ProcessBuilder("chown", "nobody", dumps.toString()).inheritIO().start().waitFor();
-        Process sink = new ProcessBuilder("/usr/sbin/smtp-sink", "-u", "nobody", "-d", dumps + "/%M.",
-                "127.0.0.1:" + SINK_PORT, "64").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        SmtpSink sink = SmtpSink.start(tmp, "sink", SINK_PORT);
+        Path dumps = sink.dir;
         Gateway gw = null;
         try (PrivateRspamd rspamd = PrivateRspamd.start(tmp.resolve("rspamd"))) {
             gw = EstafetaTarget.start(tmp.resolve("gw"), String.join("\n",
@@ -131,8 +125,7 @@ class MilterRspamdIT {
             if (gw != null) {
                 gw.stop();
             }
-            sink.destroy();
-            sink.waitFor();
+            sink.close();
         }
     }
 

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -52,19 +51,15 @@ class MilterStagesIT {
     @TempDir
     static Path tmp;
 
-    private Process sink;
+    private SmtpSink sink;
     private Path dumps;
     private PrivatePymilter milter;
     private Gateway gw;
 
     @BeforeAll
     void start() throws Exception {
-        requirePeer("/usr/sbin/smtp-sink", "postfix");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        dumps = Files.createDirectories(tmp.resolve("sink"));
-        new ProcessBuilder("chown", "nobody", dumps.toString()).inheritIO().start().waitFor();
-        sink = new ProcessBuilder("/usr/sbin/smtp-sink", "-u", "nobody", "-d", dumps + "/%M.", "127.0.0.1:" + SINK_PORT,
-                "64").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        sink = SmtpSink.start(tmp, "sink", SINK_PORT);
+        dumps = sink.dir;
         milter = PrivatePymilter.start(tmp.resolve("pymilter"), PrivatePymilter.STAGES);
         gw = EstafetaTarget.start(tmp.resolve("gw"), String.join("\n",
                 "compatibility_level = 3.6",
@@ -94,8 +89,7 @@ class MilterStagesIT {
             milter.close();
         }
         if (sink != null) {
-            sink.destroy();
-            sink.waitFor();
+            sink.close();
         }
     }
 

@@ -9,9 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.estafeta.testing.Swaks;
@@ -33,14 +31,9 @@ class NotifyClassesIT {
 
     @Test
     void aRefusedRelayAttemptReachesThePostmasterAsATranscript() throws Exception {
-        requirePeer("/usr/sbin/smtp-sink", "postfix");
         requirePeer("/usr/bin/swaks", "swaks");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path dumps = Files.createDirectories(tmp.resolve("sink"));
-        new ProcessBuilder("chown", "nobody", dumps.toString()).inheritIO().start().waitFor();
-        Process sink = new ProcessBuilder("/usr/sbin/smtp-sink", "-u", "nobody", "-d", dumps + "/%M.",
-                "127.0.0.1:" + SINK_PORT, "64").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        SmtpSink sink = SmtpSink.start(tmp, "sink", SINK_PORT);
+        Path dumps = sink.dir;
         Gateway gw = null;
         try {
             gw = EstafetaTarget.start(tmp, String.join("\n",
@@ -101,8 +94,7 @@ class NotifyClassesIT {
             if (gw != null) {
                 gw.stop();
             }
-            sink.destroy();
-            sink.waitFor(10, TimeUnit.SECONDS);
+            sink.close();
         }
     }
 

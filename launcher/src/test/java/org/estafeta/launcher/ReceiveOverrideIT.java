@@ -32,7 +32,7 @@ class ReceiveOverrideIT {
         requirePeer("/usr/bin/swaks", "swaks");
         Path conf = Files.createDirectories(tmp.resolve("conf"));
         Files.writeString(conf.resolve("header_checks"), "/^Subject: forbidden/ REJECT not here\n");
-        try (HeaderActionsIT.Sink sink = HeaderActionsIT.Sink.start(tmp, "sink", SINK_PORT)) {
+        try (SmtpSink sink = SmtpSink.start(tmp, "sink", SINK_PORT)) {
             Gateway gw = EstafetaTarget.start(tmp, String.join("\n",
                     "compatibility_level = 3.6",
                     "myhostname = gw.estafeta.test",

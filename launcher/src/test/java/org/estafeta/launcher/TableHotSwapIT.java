@@ -9,12 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.estafeta.testing.Swaks;
@@ -37,14 +35,9 @@ class TableHotSwapIT {
 
     @Test
     void mailThatNeedsAMissingTableWaitsAndIsDeliveredOnceTheTableIsBack() throws Exception {
-        requirePeer("/usr/sbin/smtp-sink", "postfix");
         requirePeer("/usr/bin/swaks", "swaks");
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path dumps = Files.createDirectories(tmp.resolve("sink"));
-        new ProcessBuilder("chown", "nobody", dumps.toString()).inheritIO().start().waitFor();
-        Process sink = new ProcessBuilder("/usr/sbin/smtp-sink", "-u", "nobody", "-d", dumps + "/%M.",
-                "127.0.0.1:" + SINK_PORT, "64").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        SmtpSink sink = SmtpSink.start(tmp, "sink", SINK_PORT);
+        Path dumps = sink.dir;
         Path table = tmp.resolve("transport.json");
         Files.writeString(table, "{ \"example.net\": \"smtp:[127.0.0.1]:" + SINK_PORT + "\" }\n");
         Gateway gw = null;
@@ -114,8 +107,7 @@ class TableHotSwapIT {
             if (gw != null) {
                 gw.stop();
             }
-            sink.destroy();
-            sink.waitFor(10, TimeUnit.SECONDS);
+            sink.close();
         }
     }
 
