@@ -107,6 +107,9 @@ class TutorialContentFilterIT {
         // the clean one: through filtro, back through pickup as seguro, then to its destination, once
         Arrival arrived = awaitOne("61");
         assertEquals(List.of("limpio@example.net"), arrived.recipients());
+        // flags=R gave the script a Return-Path: header; cleanup drops it on reinjection (message_drop_headers)
+        assertTrue(!arrived.text().contains("\nReturn-Path:") && !arrived.text().startsWith("Return-Path:"),
+                arrived.text());
         String okLine = TutorialDelivery.awaitStatus(gw.maillogFile(), ok, "limpio@example.net", 10);
         assertTrue(okLine.contains(", relay=filtro, ") && okLine.contains("status=sent (delivered via filtro service)"),
                 okLine);
