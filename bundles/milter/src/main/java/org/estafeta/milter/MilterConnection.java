@@ -778,50 +778,44 @@ final class MilterConnection implements AutoCloseable {
     }
 
     private void readFully(ByteBuffer b) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        SelectionKey key = null;
-        try {
-            while (b.hasRemaining()) {
-                int n = channel.read(b);
-                if (n < 0) {
-                    throw new EOFException("Unexpected EOF");
-                }
-                if (n == 0) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        throw new SocketTimeoutException("Connection timed out");
-                    }
-                    if (key == null) {
-                        key = channel.register(selector, SelectionKey.OP_READ);
-                    }
-                    selector.select(Math.max(1, left / 1_000_000));
-                    selector.selectedKeys().clear();
-                }
+        transfer(b, SelectionKey.OP_READ, buf -> {
+            int n = channel.read(buf);
+            if (n < 0) {
+                throw new EOFException("Unexpected EOF");
             }
-        } finally {
-            if (key != null) {
-                key.cancel();
-                selector.selectNow();
-            }
-        }
+            return n;
+        });
     }
 
     private void write(byte[] data) throws IOException {
         if (channel == null) {
             throw new IOException("not connected");
         }
-        ByteBuffer b = ByteBuffer.wrap(data);
+        transfer(ByteBuffer.wrap(data), SelectionKey.OP_WRITE, channel::write);
+    }
+
+    /** One non-blocking read or write; the bytes moved (0: try again when the channel is ready). */
+    @FunctionalInterface
+    private interface Io {
+        int move(ByteBuffer b) throws IOException;
+    }
+
+    /**
+     * Moves all of {@code b} with {@code io}, waiting on the selector for {@code op} whenever the channel is not
+     * ready, until the command's timeout: then {@code Connection timed out}, as Postfix's milter8 says.
+     */
+    private void transfer(ByteBuffer b, int op, Io io) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         SelectionKey key = null;
         try {
             while (b.hasRemaining()) {
-                if (channel.write(b) == 0) {
+                if (io.move(b) == 0) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         throw new SocketTimeoutException("Connection timed out");
                     }
                     if (key == null) {
-                        key = channel.register(selector, SelectionKey.OP_WRITE);
+                        key = channel.register(selector, op);
                     }
                     selector.select(Math.max(1, left / 1_000_000));
                     selector.selectedKeys().clear();
