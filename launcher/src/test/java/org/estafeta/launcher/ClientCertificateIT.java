@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClientCertificateIT {
     static final int ASK_PORT = 27931;
     static final int REQUIRE_PORT = 27932;
+    static final int CCERT_ACCESS_PORT = 27933;
     static final String OPENSSL = "/usr/bin/openssl";
     static final String HOSTNAME = "mx.estafeta.test";
 
@@ -56,6 +57,10 @@ class ClientCertificateIT {
                 tmp.resolve("stranger.pem").toString());
         String fingerprint = fingerprint(tmp.resolve("stranger.pem"));
         Files.writeString(conf.resolve("relay_clientcerts"), fingerprint + " stranger.example\n");
+        // check_ccert_access: the untrusted stranger is let through by its fingerprint (Postfix: "it is OK if the
+        // issuing CA is not trusted"), the CA-signed laptop is turned away by its own
+        Files.writeString(conf.resolve("ccert_access"), fingerprint + " OK\n"
+                + fingerprint(tmp.resolve("client.pem")) + " REJECT certificate withdrawn\n");
         Files.writeString(conf.resolve("main.cf"), String.join("\n",
                 "compatibility_level = 3.6",
                 "myhostname = " + HOSTNAME,
@@ -75,12 +80,17 @@ class ClientCertificateIT {
                 "  -o smtpd_tls_security_level=encrypt",
                 "  -o smtpd_tls_req_ccert=yes",
                 "  -o { smtpd_relay_restrictions = permit_mynetworks, permit_tls_all_clientcerts, reject_unauth_destination }",
+                "127.0.0.1:" + CCERT_ACCESS_PORT + " inet n - n - - smtpd",
+                "  -o { smtpd_relay_restrictions = permit_mynetworks, check_ccert_access hash:"
+                        + conf.resolve("ccert_access") + ", reject_unauth_destination }",
                 "discard unix - - n - - discard",
                 ""));
         assertEquals(0, estafeta(conf, var, "postmap", "hash:" + conf.resolve("relay_clientcerts")).exit());
+        assertEquals(0, estafeta(conf, var, "postmap", "hash:" + conf.resolve("ccert_access")).exit());
         gateway = Gateway.start(conf, var, "minimal", Map.of());
         EstafetaTarget.awaitListener(ASK_PORT);
         EstafetaTarget.awaitListener(REQUIRE_PORT);
+        EstafetaTarget.awaitListener(CCERT_ACCESS_PORT);
     }
 
     @AfterAll
@@ -116,6 +126,17 @@ class ClientCertificateIT {
                 stranger.output());
         assertTrue(waitFor(() -> maillog(gateway).contains("NOQUEUE: abort: TLS from unknown[127.0.0.2]: No client certificate presented"), 10),
                 maillog(gateway));
+    }
+
+    @Test
+    void checkCcertAccessLooksTheFingerprintUp() throws Exception {
+        ProcessRunner.Result stranger = swaks(CCERT_ACCESS_PORT, "stranger");
+        assertTrue(stranger.output().contains("250 2.0.0 Ok: queued as"), stranger.output());
+        ProcessRunner.Result laptop = swaks(CCERT_ACCESS_PORT, "client");
+        assertTrue(laptop.output().contains("554 5.7.1 <laptop.example>: Client certificate rejected: certificate "
+                + "withdrawn"), laptop.output());
+        ProcessRunner.Result none = swaks(CCERT_ACCESS_PORT, null);
+        assertTrue(none.output().contains("554 5.7.1 <x@foreign.example>: Relay access denied"), none.output());
     }
 
     private static ProcessRunner.Result swaks(int port, String cert) throws Exception {
