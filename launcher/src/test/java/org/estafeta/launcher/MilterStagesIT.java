@@ -46,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MilterStagesIT {
     static final int SMTPD_PORT = 28641;
     static final int SINK_PORT = 28642;
+    static final int AUTH_PORT = 28646;
     static final Pattern QUEUED = Pattern.compile("250 2\\.0\\.0 Ok: queued as (\\S+)");
 
     @TempDir
@@ -72,12 +73,15 @@ class MilterStagesIT {
                 "minimal_backoff_time = 1h",
                 ""), String.join("\n",
                 "127.0.0.1:" + SMTPD_PORT + " inet n - n - - smtpd",
+                "127.0.0.1:" + AUTH_PORT + " inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes",
+                "  -o smtpd_sasl_local_domain=example.org",
                 "pickup fifo n - n 60 1 pickup",
                 "qmgr unix n - n 300 1 qmgr",
                 "smtp unix - - n - - smtp",
                 "error unix - - n - - error",
                 ""));
         EstafetaTarget.awaitListener(SMTPD_PORT);
+        EstafetaTarget.awaitListener(AUTH_PORT);
     }
 
     @AfterAll
@@ -289,6 +293,27 @@ class MilterStagesIT {
         String content = estafeta(conf, var, "postcat", "-q", held).stdout();
         assertTrue(content.contains("Subject: modified by pymilter") && content.contains("X-Pymilter: modified")
                 && content.contains("body replaced by pymilter"), content + why());
+    }
+
+    /** SMTP AUTH reaches the milter as Postfix's MAIL FROM macros {auth_type} and {auth_authen}. */
+    @Test
+    void anAuthenticatedClientsMechanismAndNameReachTheMilterWithMail() throws Exception {
+        Path conf = tmp.resolve("gw/conf");
+        org.estafeta.testing.ProcessRunner.Result passwd = org.estafeta.testing.ProcessRunner.run(
+                List.of(ItSupport.home().resolve("bin/estafeta").toString(), "-c", conf.toString(), "saslpasswd", "-c",
+                        "-p", "-u", "example.org", "ana"),
+                java.util.Map.of("ESTAFETA_VAR", tmp.resolve("gw/var").toString()), "ana-secret\n", 60);
+        assertEquals(0, passwd.exit(), passwd.output());
+        org.estafeta.testing.Swaks.Transcript t = org.estafeta.testing.Swaks.run(AUTH_PORT, "--auth", "PLAIN",
+                "--auth-user", "ana", "--auth-password", "ana-secret", "--from", "ana@sender.test", "--to",
+                "kept@dest.test");
+        assertTrue(t.serverLines().contains("235 2.7.0 Authentication successful"), t.result().output() + why());
+        t.queueId();
+        assertTrue(waitFor(() -> milter.events().contains("mail-macros auth_type=PLAIN auth_authen=ana@example.org"),
+                10), why());
+        org.estafeta.testing.Swaks.run(SMTPD_PORT, "--from", "bob@sender.test", "--to", "kept@dest.test").queueId();
+        assertTrue(waitFor(() -> milter.events().contains("mail-macros auth_type=None auth_authen=None"), 10),
+                "an unauthenticated client has none" + why());
     }
 
     /**

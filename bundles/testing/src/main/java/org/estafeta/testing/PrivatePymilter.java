@@ -60,7 +60,7 @@ public final class PrivatePymilter implements AutoCloseable {
     /**
      * A fixed {@code TestMilter} whose decisions are chosen by addresses and names, one per milter stage, for
      * {@link #start(Path, String)}. It logs every event ({@code connect NAME ADDR}, {@code helo NAME}, {@code mail
-     * <SENDER> ARGS}, {@code rcpt <RCPT> rcpt_addr=MACRO}, {@code data i=QUEUEID}, {@code header NAME REPR},
+     * <SENDER> ARGS}, {@code mail-macros auth_type=X auth_authen=Y} (None when the client did not authenticate), {@code rcpt <RCPT> rcpt_addr=MACRO}, {@code data i=QUEUEID}, {@code header NAME REPR},
      * {@code eoh}, {@code body BYTES}, {@code eom}, {@code abort}, {@code close}) and answers:
      * <ul>
      * <li>CONNECT from {@code 127.0.0.2}: {@code 550 5.7.1 pymilter: connection from 127.0.0.2 refused};</li>
@@ -104,6 +104,8 @@ public final class PrivatePymilter implements AutoCloseable {
             "",
             "    def envfrom(self, sender, *args):",
             "        log('mail', sender, *args)",
+            "        log('mail-macros', 'auth_type=' + str(self.getsymval('{auth_type}')),",
+            "            'auth_authen=' + str(self.getsymval('{auth_authen}')))",
             "        self.subject = ''",
             "        self.rcpts = []",
             "        if _local(sender) == 'reject':",
