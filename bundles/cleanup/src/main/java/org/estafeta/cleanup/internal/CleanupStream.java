@@ -560,7 +560,7 @@ final class CleanupStream implements Cleanup.Stream {
         if (spool == null) {
             return true; // only the checks ran: the message is in the queue file already
         }
-        byte[] lines = FilterChain.lines(pass.headers());
+        byte[] lines = FilterHeaderLines.lines(pass.headers());
         writer.write(lines, 0, lines.length);
         if (!pass.rewritesContent()) {
             spool.copyTo(writer);

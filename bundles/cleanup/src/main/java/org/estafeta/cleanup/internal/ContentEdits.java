@@ -129,7 +129,7 @@ final class ContentEdits {
 
     private static Field field(String name, String value) {
         Field f = new Field(name);
-        byte[] b = FilterChain.lines(List.of(new Header(name, value.strip())));
+        byte[] b = FilterHeaderLines.lines(List.of(new Header(name, value.strip())));
         f.raw.write(b, 0, b.length);
         return f;
     }

@@ -500,7 +500,7 @@ final class SessionChain implements FilterChannel {
                 }
                 FilterVerdict verdict;
                 try {
-                    MessageContent c = content == null ? null : content.apply(FilterChain.lines(added));
+                    MessageContent c = content == null ? null : content.apply(FilterHeaderLines.lines(added));
                     verdict = call(s, f -> f.endOfMessage(envelope, c));
                 } catch (Failure f) {
                     Optional<Reply> r = failed(s, Stage.CONTENT, f.getMessage());
@@ -835,6 +835,19 @@ final class SessionChain implements FilterChannel {
 
     /** Calls the filter on this thread with the timeout; null verdicts, exceptions and overruns are failures. */
     private <T> T call(Slot s, Function<FilterSession, T> event) throws Failure {
+        if (s == checks) {
+            // header/body checks do no I/O of their own (their tables bound their lookups): no watchdog per header
+            // and line, as before they became a filter
+            try {
+                T v = event.apply(s.session);
+                if (v == null) {
+                    throw new Failure("the checks returned no verdict");
+                }
+                return v;
+            } catch (RuntimeException e) {
+                throw new Failure(e.getMessage() != null ? e.getMessage() : e.toString());
+            }
+        }
         long timeout = settings.timeout().toNanos();
         Guard guard = new Guard(Thread.currentThread());
         ScheduledFuture<?> alarm;

@@ -9,8 +9,8 @@ import org.estafeta.api.message.Header;
  * The header lines filters add, as they go into the message (folded, CR and LF made harmless). The chain that runs
  * the filters is {@link SessionChain}.
  */
-final class FilterChain {
-    private FilterChain() {
+final class FilterHeaderLines {
+    private FilterHeaderLines() {
     }
 
     /**

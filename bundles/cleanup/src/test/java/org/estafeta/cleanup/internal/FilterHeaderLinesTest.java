@@ -9,9 +9,9 @@ import org.estafeta.api.message.Header;
 import org.junit.jupiter.api.Test;
 
 /** How filters' added header values become header lines: their folds kept, nothing else able to break a line. */
-class FilterChainLinesTest {
+class FilterHeaderLinesTest {
     private static String lines(Header... headers) {
-        return new String(FilterChain.lines(List.of(headers)), StandardCharsets.UTF_8);
+        return new String(FilterHeaderLines.lines(List.of(headers)), StandardCharsets.UTF_8);
     }
 
     @Test
