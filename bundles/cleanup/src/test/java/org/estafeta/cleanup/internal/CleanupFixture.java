@@ -61,7 +61,14 @@ final class CleanupFixture {
                 throw new AssertionError("main.cf of the test: " + w);
             }
         }
-        CleanupService c = new CleanupService(store, new ConfigSource() {
+        CleanupService c = new CleanupService(store, CleanupFixture.fixed(snap), Clock.systemDefaultZone());
+        c.tables = tables;
+        return c;
+    }
+
+    /** A configuration source that always answers {@code snap} (no reloads, no listeners). */
+    static ConfigSource fixed(ConfigSnapshot snap) {
+        return new ConfigSource() {
             @Override
             public ConfigSnapshot current() {
                 return snap;
@@ -79,9 +86,7 @@ final class CleanupFixture {
             @Override
             public void removeListener(Consumer<ConfigSnapshot> listener) {
             }
-        }, Clock.systemDefaultZone());
-        c.tables = tables;
-        return c;
+        };
     }
 
     /** Writes {@code lines} to a file under the test directory; returns its path (for {@code texthash:PATH}). */

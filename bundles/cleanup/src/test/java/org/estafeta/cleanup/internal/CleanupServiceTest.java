@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 import org.estafeta.api.message.ClientInfo;
 import org.estafeta.cleanup.Cleanup;
@@ -34,25 +33,7 @@ class CleanupServiceTest {
         Path conf = Files.createDirectories(tmp.resolve("etc"));
         Files.writeString(conf.resolve("main.cf"), "myhostname = mx.example.com\n" + mainCf);
         ConfigSnapshot snap = ConfigLoader.load(conf, tmp.resolve("var"));
-        ConfigSource source = new ConfigSource() {
-            @Override
-            public ConfigSnapshot current() {
-                return snap;
-            }
-
-            @Override
-            public ConfigSnapshot reload() {
-                return snap;
-            }
-
-            @Override
-            public void addListener(Consumer<ConfigSnapshot> listener) {
-            }
-
-            @Override
-            public void removeListener(Consumer<ConfigSnapshot> listener) {
-            }
-        };
+        ConfigSource source = CleanupFixture.fixed(snap);
         return new CleanupService(store, source);
     }
 

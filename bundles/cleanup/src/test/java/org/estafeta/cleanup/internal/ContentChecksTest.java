@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import org.estafeta.api.message.ClientInfo;
@@ -96,25 +95,7 @@ class ContentChecksTest {
         Files.writeString(conf.resolve("main.cf"), "myhostname = mx.example.com\n" + mainCf);
         ConfigSnapshot snap = ConfigLoader.load(conf, tmp.resolve("var"));
         store = new FileQueueStore(tmp.resolve("q"));
-        CleanupService c = new CleanupService(store, new ConfigSource() {
-            @Override
-            public ConfigSnapshot current() {
-                return snap;
-            }
-
-            @Override
-            public ConfigSnapshot reload() {
-                return snap;
-            }
-
-            @Override
-            public void addListener(Consumer<ConfigSnapshot> listener) {
-            }
-
-            @Override
-            public void removeListener(Consumer<ConfigSnapshot> listener) {
-            }
-        });
+        CleanupService c = new CleanupService(store, CleanupFixture.fixed(snap));
         c.tables = service;
         return c;
     }

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Consumer;
 
 import org.estafeta.api.filter.FilterVerdict;
 import org.estafeta.api.message.ClientInfo;
@@ -69,25 +68,7 @@ class ContentFiltersTest {
         }
         ConfigSnapshot snap = ConfigLoader.load(conf, tmp.resolve("var"));
         snapshot = snap;
-        cleanup = new CleanupService(store, new ConfigSource() {
-            @Override
-            public ConfigSnapshot current() {
-                return snap;
-            }
-
-            @Override
-            public ConfigSnapshot reload() {
-                return snap;
-            }
-
-            @Override
-            public void addListener(Consumer<ConfigSnapshot> listener) {
-            }
-
-            @Override
-            public void removeListener(Consumer<ConfigSnapshot> listener) {
-            }
-        }, java.time.Clock.systemDefaultZone());
+        cleanup = new CleanupService(store, CleanupFixture.fixed(snap), java.time.Clock.systemDefaultZone());
         return cleanup;
     }
 
